@@ -1,0 +1,228 @@
+"""Write zoos as Hub-style dataset folders and load them with ``datasets``.
+
+A zoo folder is laid out exactly like a Hugging Face Hub dataset repo::
+
+    README.md                      dataset card; its YAML declares configs, splits, features
+    data/<config>/<split>-00000-of-0000N.parquet
+
+so ``datasets.load_dataset(<folder>)`` and ``datasets.load_dataset("<org>/<name>")``
+read it the same way once it is uploaded.
+"""
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import datasets
+import yaml
+from huggingface_hub import DatasetCard
+
+from .architectures import count_parameters, spec_to_json
+from .weights import state_dict_to_bytes
+from .zoo_schema import COLUMNS, REQUIRED, SPLIT_PREFIX, features_for, split_columns
+
+DEFAULT_CONFIG = "default"
+
+
+class ZooFormatError(ValueError):
+    """Rows or files that do not follow the zoo format."""
+
+
+def make_row(model_id: str, spec: Mapping[str, Any], module, *, epoch: int, **columns) -> dict:
+    """One zoo row for ``module`` (built from ``spec``) at ``epoch``; ``columns`` gives the rest."""
+    return {
+        "model_id": model_id,
+        "family": spec["family"],
+        "arch": spec_to_json(spec),
+        "epoch": epoch,
+        "weights": state_dict_to_bytes(module),
+        "n_params": count_parameters(module),
+        **columns,
+    }
+
+
+def _check_rows(rows: list[dict]) -> list[str]:
+    if not rows:
+        raise ZooFormatError("a zoo needs at least one row")
+    names = list(rows[0])
+    seen = set()
+    for i, row in enumerate(rows):
+        where = f"row {i} (model_id={row.get('model_id')!r}, epoch={row.get('epoch')!r})"
+        unknown = set(row) - set(COLUMNS) - set(split_columns(row))
+        if unknown:
+            raise ZooFormatError(f"{where}: unknown columns {sorted(unknown)}; split labels must start with {SPLIT_PREFIX!r}")
+        missing = [c for c in REQUIRED if row.get(c) is None]
+        if missing:
+            raise ZooFormatError(f"{where}: missing required columns {missing}")
+        if split_columns(row) != split_columns(names):
+            raise ZooFormatError(f"{where}: split columns {split_columns(row)} differ from the first row's {split_columns(names)}")
+        key = (row["model_id"], row["epoch"])
+        if key in seen:
+            raise ZooFormatError(f"{where}: duplicate (model_id, epoch)")
+        seen.add(key)
+    _check_splits_do_not_leak(rows)
+    return split_columns(names)
+
+
+def _check_splits_do_not_leak(rows: list[dict]) -> None:
+    for column in split_columns(rows[0]):
+        labels = defaultdict(set)
+        for row in rows:
+            labels[row["model_id"]].add(row[column])
+        leaking = {m: sorted(map(str, s)) for m, s in labels.items() if len(s) > 1}
+        if leaking:
+            raise ZooFormatError(f"{column}: checkpoints of one network fall in several splits: {leaking}")
+
+
+def _write_shards(ds: datasets.Dataset, folder: Path, stem: str, rows_per_shard: int) -> list[int]:
+    n_shards = max(1, math.ceil(len(ds) / rows_per_shard))
+    for i in range(n_shards):
+        ds.shard(n_shards, i, contiguous=True).to_parquet(str(folder / f"{stem}-{i:05d}-of-{n_shards:05d}.parquet"))
+    return n_shards
+
+
+def write_zoo(
+    rows: Iterable[Mapping[str, Any]],
+    folder: str | Path,
+    *,
+    name: str = "gmn-bench zoo",
+    description: str = "",
+    citation: str = "",
+    rows_per_shard: int = 500,
+    overwrite: bool = False,
+) -> Path:
+    """Write ``rows`` to ``folder`` laid out as a Hub dataset repo, with a dataset card.
+
+    Without split-label columns the zoo has one config, ``default``, with a single
+    ``train`` split. Each ``split_<name>`` column adds a config ``<name>`` whose splits are
+    that column's labels; ``default`` then holds every row (as ``train``) without
+    copying data. Rows are checked first: required columns, no duplicate
+    (model_id, epoch), and all checkpoints of a network in the same split.
+    """
+    rows = [dict(r) for r in rows]
+    splits = _check_rows(rows)
+    folder = Path(folder)
+    if folder.exists():
+        if not overwrite:
+            raise FileExistsError(f"{folder} exists; pass overwrite=True to replace it")
+        shutil.rmtree(folder)
+    features = features_for(rows[0])
+    rows = [{c: row.get(c) for c in features} for row in rows]
+    configs, split_sizes = [], {}  # split_sizes: config -> split -> (num_examples, num_bytes)
+    if not splits:
+        (folder / "data" / DEFAULT_CONFIG).mkdir(parents=True)
+        ds = datasets.Dataset.from_list(rows, features=features)
+        _write_shards(ds, folder / "data" / DEFAULT_CONFIG, "train", rows_per_shard)
+        configs.append({"config_name": DEFAULT_CONFIG, "data_files": [{"split": "train", "path": f"data/{DEFAULT_CONFIG}/train-*"}]})
+        split_sizes[DEFAULT_CONFIG] = {"train": (len(ds), ds.data.nbytes)}
+    for column in splits:
+        config = column[len(SPLIT_PREFIX):]
+        (folder / "data" / config).mkdir(parents=True)
+        by_label = defaultdict(list)
+        for row in rows:
+            by_label[row[column]].append(row)
+        files, split_sizes[config] = [], {}
+        for label in sorted(by_label):
+            ds = datasets.Dataset.from_list(by_label[label], features=features)
+            _write_shards(ds, folder / "data" / config, label, rows_per_shard)
+            files.append({"split": label, "path": f"data/{config}/{label}-*"})
+            split_sizes[config][label] = (len(ds), ds.data.nbytes)
+        configs.append({"config_name": config, "data_files": files})
+    if splits:
+        first = splits[0][len(SPLIT_PREFIX):]
+        configs.insert(0, {"config_name": DEFAULT_CONFIG, "data_files": [{"split": "train", "path": f"data/{first}/*"}]})
+        total = tuple(map(sum, zip(*split_sizes[first].values())))
+        split_sizes = {DEFAULT_CONFIG: {"train": total}, **split_sizes}
+    configs[0]["default"] = True
+    _write_card(folder, rows, features, configs, split_sizes, name, description, citation)
+    return folder
+
+
+def _write_card(folder, rows, features, configs, split_sizes, name, description, citation) -> None:
+    feature_yaml = datasets.DatasetInfo(features=features)._to_yaml_dict()["features"]
+    dataset_info = [
+        {"config_name": c["config_name"], "features": feature_yaml,
+         "splits": [{"name": s, "num_bytes": b, "num_examples": n} for s, (n, b) in split_sizes[c["config_name"]].items()]}
+        for c in configs
+    ]
+    header = yaml.dump(
+        {"pretty_name": name, "tags": ["weight-space-learning", "model-zoo", "gmn-bench"],
+         "configs": configs, "dataset_info": dataset_info},
+        Dumper=_NoAliasDumper, sort_keys=False,
+    )
+    body = "\n".join([f"# {name}", "", description, "", zoo_summary(rows), "", _columns_table(features),
+                      "", "## Citation", "", citation or "See CITATION.cff of the gmn-bench package."])
+    DatasetCard(f"---\n{header}---\n\n{body}\n").save(folder / "README.md")
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    """Writes repeated sub-trees (every config's features) in full, as the Hub expects."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def _columns_table(features) -> str:
+    lines = ["## Columns", "", "| column | type | description |", "|---|---|---|"]
+    for column, feature in features.items():
+        doc = COLUMNS[column][2] if column in COLUMNS else f"Split label of config `{column[len(SPLIT_PREFIX):]}`."
+        lines.append(f"| `{column}` | {feature.dtype} | {doc} |")
+    return "\n".join(lines)
+
+
+def zoo_summary(rows: list[Mapping[str, Any]]) -> str:
+    """Markdown statistics of a zoo: networks and rows per family, parameter counts,
+    hyperparameter ranges and final-checkpoint test accuracy."""
+    final = {}
+    for row in rows:
+        if row["model_id"] not in final or row["epoch"] > final[row["model_id"]]["epoch"]:
+            final[row["model_id"]] = row
+    lines = ["## Summary", "", f"{len(final)} networks, {len(rows)} rows (checkpoints).", "",
+             "| family | networks | rows | parameters (min-max) | final test acc (mean, min-max) |",
+             "|---|---|---|---|---|"]
+    per_family_rows = Counter(r["family"] for r in rows)
+    for family in sorted(per_family_rows):
+        nets = [r for r in final.values() if r["family"] == family]
+        n_params = [r["n_params"] for r in nets]
+        accs = [r["test_acc"] for r in nets if r.get("test_acc") is not None]
+        acc = f"{sum(accs) / len(accs):.3f} ({min(accs):.3f}-{max(accs):.3f})" if accs else "not measured"
+        lines.append(f"| {family} | {len(nets)} | {per_family_rows[family]} | {min(n_params)}-{max(n_params)} | {acc} |")
+    lines += ["", "| hyperparameter | values |", "|---|---|"]
+    for key in ("optimizer", "learning_rate", "weight_decay", "label_smoothing", "batch_size", "epochs", "augmentation"):
+        values = [r[key] for r in final.values()]
+        shown = (f"{min(values):g} to {max(values):g}" if isinstance(values[0], (int, float))
+                 else ", ".join(sorted(set(map(str, values)))))
+        lines.append(f"| {key} | {shown} |")
+    return "\n".join(lines)
+
+
+def load_zoo(
+    path_or_repo_id: str | Path,
+    config: str | None = None,
+    split: str | None = None,
+    revision: str | None = None,
+    streaming: bool = False,
+    cache_dir: str | None = None,
+):
+    """Load a zoo with ``datasets.load_dataset``: a Hub repo id or a local zoo folder.
+
+    Returns a ``Dataset``/``DatasetDict`` (or their iterable forms with ``streaming=True``).
+    A local folder is always re-read from its files (never a stale cache). A folder whose
+    shards cannot be read raises :class:`ZooFormatError`.
+    """
+    local = Path(path_or_repo_id).is_dir()
+    try:
+        return datasets.load_dataset(
+            str(path_or_repo_id), name=config, split=split, revision=revision, streaming=streaming,
+            cache_dir=cache_dir,
+            # the datasets cache does not notice a rewritten local folder: always re-read local files
+            download_mode="force_redownload" if local and not streaming else None,
+        )
+    except datasets.exceptions.DatasetGenerationError as e:
+        raise ZooFormatError(
+            f"could not read zoo {path_or_repo_id!s} (config={config}, split={split}): {e.__cause__ or e}"
+        ) from e
