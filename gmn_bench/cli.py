@@ -17,9 +17,10 @@ def _cmd_demo(args) -> int:
     zoo = load_zoo(folder, config="id")
     print(f"wrote {folder}; datasets.load_dataset reads it as {dict((s, len(d)) for s, d in zoo.items())}")
     x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    for row in zoo["train"]:
-        logits = to_module(row)(x)
-        print(f"  {row['model_id']:<12} {row['family']:<7} {row['n_params']:>8} params  logits {tuple(logits.shape)}")
+    for split, ds in zoo.items():
+        for row in ds:
+            logits = to_module(row)(x)
+            print(f"  {split:<5} {row['model_id']:<12} {row['family']:<7} {row['n_params']:>8} params  logits {tuple(logits.shape)}")
     return 0
 
 
