@@ -1,0 +1,148 @@
+"""Zoo recipes: a TOML file that fixes how many networks, the family mix, the range of every
+architecture knob and hyperparameter, the checkpoint epochs and the master seed.
+
+Every sampled value is declared as one of::
+
+    knob = 3                                  # a constant
+    knob = { choice = ["relu", "gelu"] }      # uniform over a list
+    knob = { int_range = [1, 4] }             # integer, both ends included
+    knob = { uniform = [0.0, 0.2] }
+    knob = { log_uniform = [1e-4, 1e-2] }
+
+Network ``i`` is sampled from its own generator seeded by ``(seed, i)``, so the same recipe
+always gives the same configurations, and growing ``n_networks`` keeps the earlier ones.
+"""
+from __future__ import annotations
+
+import math
+import random
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .architectures import FAMILIES, validate_spec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+HYPERPARAMETERS = ("optimizer", "learning_rate", "weight_decay", "label_smoothing", "batch_size", "epochs", "augmentation")
+
+
+class RecipeError(ValueError):
+    """A recipe file is malformed; the message names the key."""
+
+
+def _sample(rng: random.Random, value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1:
+        raise RecipeError(f"{where}: expected one of choice/int_range/uniform/log_uniform, got {sorted(value)}")
+    (kind, arg), = value.items()
+    if kind == "choice" and isinstance(arg, list) and arg:
+        return arg[rng.randrange(len(arg))]
+    if kind in ("int_range", "uniform", "log_uniform") and isinstance(arg, list) and len(arg) == 2 and arg[0] <= arg[1]:
+        lo, hi = arg
+        if kind == "int_range":
+            return rng.randint(lo, hi)
+        if kind == "uniform":
+            return rng.uniform(lo, hi)
+        if lo <= 0:
+            raise RecipeError(f"{where}: log_uniform needs positive bounds, got {arg}")
+        return math.exp(rng.uniform(math.log(lo), math.log(hi)))
+    raise RecipeError(f"{where}: bad sampler {value!r}")
+
+
+def _mlp(k):
+    return {"family": "mlp", "depth": k["depth"], "width": k["width"], "activation": k.get("activation", "relu")}
+
+
+def _cnn(k, rng):
+    channels = [_sample(rng, k["channels"], "cnn.channels") for _ in range(k["n_layers"])]
+    return {"family": "cnn", "channels": sorted(channels), "kernel_size": k.get("kernel_size", 3),
+            "pooling": k.get("pooling", "max"), "activation": k.get("activation", "relu"),
+            "batchnorm": k.get("batchnorm", False)}
+
+
+def _resnet(k):
+    return {"family": "resnet", "widths": [k["base_width"] * 2**s for s in range(k["n_stages"])],
+            "blocks_per_stage": k.get("blocks_per_stage", 1)}
+
+
+def _vit(k):
+    return {"family": "vit", "patch_size": k["patch_size"], "dim": k["heads"] * k["head_dim"], "depth": k["depth"],
+            "heads": k["heads"], "mlp_ratio": k.get("mlp_ratio", 2), "pool": k.get("pool", "cls")}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A parsed recipe (see the module docstring and ``builders/*/recipe.toml``)."""
+
+    name: str
+    seed: int
+    n_networks: int
+    checkpoint_epochs: tuple[int, ...]
+    families: dict[str, float]
+    architectures: dict[str, dict]
+    hyperparameters: dict[str, Any]
+    held_out_family: str | None = None
+    size_quantile: float = 0.8
+    description: str = ""
+    data: dict = field(default_factory=dict)
+
+    def sample(self, index: int) -> dict:
+        """Configuration of network ``index``: ``model_id``, ``spec`` and hyperparameters."""
+        rng = random.Random(f"{self.name}:{self.seed}:{index}")
+        names, weights = zip(*sorted(self.families.items()))
+        family = rng.choices(names, weights=weights)[0]
+        knobs = {k: (v if k == "channels" else _sample(rng, v, f"{family}.{k}"))  # channels: one draw per layer
+                 for k, v in sorted(self.architectures[family].items())}
+        spec = {"mlp": lambda: _mlp(knobs), "cnn": lambda: _cnn(knobs, rng), "resnet": lambda: _resnet(knobs),
+                "vit": lambda: _vit(knobs)}[family]()
+        hparams = {k: _sample(rng, self.hyperparameters[k], f"hyperparameters.{k}") for k in HYPERPARAMETERS}
+        for key in ("learning_rate", "weight_decay", "label_smoothing"):
+            hparams[key] = float(f"{hparams[key]:.4g}")
+        return {"model_id": f"{self.name}-{index:05d}", "spec": validate_spec(spec),
+                "init_seed": rng.randrange(2**31), "data_seed": rng.randrange(2**31), **hparams}
+
+    def configurations(self) -> list[dict]:
+        """All ``n_networks`` configurations, in order."""
+        return [self.sample(i) for i in range(self.n_networks)]
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Parse and check a recipe TOML file (or a ``builders/<name>`` folder holding ``recipe.toml``)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "recipe.toml"
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise RecipeError(f"cannot read recipe {path}: {e}") from e
+    missing = [k for k in ("name", "seed", "n_networks", "checkpoint_epochs", "families", "hyperparameters") if k not in raw]
+    if missing:
+        raise RecipeError(f"{path}: missing keys {missing}")
+    unknown = set(raw["families"]) - set(FAMILIES)
+    if unknown:
+        raise RecipeError(f"{path}: unknown families {sorted(unknown)}")
+    absent = [f for f in raw["families"] if f not in raw]
+    if absent:
+        raise RecipeError(f"{path}: no [{absent[0]}] table of architecture knobs")
+    missing_hp = [k for k in HYPERPARAMETERS if k not in raw["hyperparameters"] and k != "epochs"]
+    if missing_hp:
+        raise RecipeError(f"{path}: [hyperparameters] misses {missing_hp}")
+    epochs = raw["checkpoint_epochs"]
+    if not epochs or sorted(set(epochs)) != epochs or epochs[0] < 0:
+        raise RecipeError(f"{path}: checkpoint_epochs must be increasing non-negative integers, got {epochs}")
+    recipe = Recipe(
+        name=raw["name"], seed=raw["seed"], n_networks=raw["n_networks"], checkpoint_epochs=tuple(epochs),
+        families=raw["families"], architectures={f: raw[f] for f in raw["families"]},
+        hyperparameters={**raw["hyperparameters"], "epochs": max(epochs)},
+        held_out_family=raw.get("held_out_family"), size_quantile=raw.get("size_quantile", 0.8),
+        description=raw.get("description", ""), data=raw.get("data", {}),
+    )
+    for i in range(min(recipe.n_networks, 16)):  # fail now, not mid-build, on knobs that give bad specs
+        recipe.sample(i)
+    return recipe

@@ -1,0 +1,63 @@
+"""Fixed split assignment for a zoo: in-distribution by a stable hash of ``model_id``, and
+out-of-distribution configs (a held-out family, a size shift).
+
+Every function labels *networks* (by ``model_id``), so all checkpoints of one network
+always fall in the same split.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Mapping, Sequence
+
+ID_FRACTIONS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
+
+
+def stable_unit(model_id: str, salt: str = "gmn-bench") -> float:
+    """A number in [0, 1) fixed by ``model_id`` alone (sha256, independent of Python's hash seed)."""
+    digest = hashlib.sha256(f"{salt}:{model_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def id_split(model_id: str, fractions: Sequence[tuple[str, float]] = ID_FRACTIONS) -> str:
+    """In-distribution split label of a network from a stable hash of its id."""
+    u, edge = stable_unit(model_id), 0.0
+    for label, fraction in fractions:
+        edge += fraction
+        if u < edge:
+            return label
+    return fractions[-1][0]
+
+
+def held_out_family_split(model_id: str, family: str, held_out: str) -> str:
+    """``test`` for the held-out family; the others split train/validation by hash (90/10)."""
+    if family == held_out:
+        return "test"
+    return "validation" if stable_unit(model_id, "ood-family") < 0.1 else "train"
+
+
+def size_shift_splits(n_params: Mapping[str, int], test_quantile: float = 0.8) -> dict[str, str]:
+    """Networks at or above the ``test_quantile`` of parameter count are ``test``; the smaller
+    ones split train/validation by hash (90/10). ``n_params`` maps model_id -> parameter count."""
+    if not n_params:
+        return {}
+    sizes = sorted(n_params.values())
+    threshold = sizes[min(len(sizes) - 1, int(test_quantile * len(sizes)))]
+    return {
+        m: "test" if n >= threshold else ("validation" if stable_unit(m, "ood-size") < 0.1 else "train")
+        for m, n in n_params.items()
+    }
+
+
+def assign_splits(rows: list[dict], held_out_family: str | None = "vit", size_quantile: float = 0.8) -> list[dict]:
+    """Add ``split_id``, ``split_ood_family`` (if ``held_out_family`` is present in the rows) and
+    ``split_ood_size`` (if the networks differ in size) columns to zoo rows, in place; returns ``rows``."""
+    families = {r["family"] for r in rows}
+    n_params = {r["model_id"]: r["n_params"] for r in rows}
+    sizes = size_shift_splits(n_params, size_quantile) if len(set(n_params.values())) > 1 else {}
+    for row in rows:
+        row["split_id"] = id_split(row["model_id"])
+        if held_out_family in families:
+            row["split_ood_family"] = held_out_family_split(row["model_id"], row["family"], held_out_family)
+        if sizes:
+            row["split_ood_size"] = sizes[row["model_id"]]
+    return rows
