@@ -32,6 +32,17 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _cmd_build(args) -> int:
+    from .build import build_zoo
+    from .recipes import load_recipe
+
+    folder = build_zoo(load_recipe(args.recipe), args.out, data=args.data, n_networks=args.n_networks,
+                       train_limit=args.train_limit, test_limit=args.test_limit, executor=args.executor,
+                       workers=args.workers, address=args.address, progress=not args.quiet)
+    print(f"zoo written to {folder}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="gmn-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +54,18 @@ def main(argv=None) -> int:
     info.add_argument("zoo")
     info.add_argument("--config", default=None)
     info.set_defaults(func=_cmd_info)
+    build = sub.add_parser("build", help="train a recipe's zoo (resumes an interrupted build)")
+    build.add_argument("recipe", help="recipe TOML file or builders/<name> folder")
+    build.add_argument("--out", required=True, help="zoo folder; finished networks are kept in <out>.parts/")
+    build.add_argument("--data", default="uoft-cs/cifar10", help="CIFAR-10 Hub id or local folder of the same layout")
+    build.add_argument("--n-networks", type=int, default=None, help="build only the first N networks")
+    build.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
+    build.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
+    build.add_argument("--executor", choices=["local", "ray"], default="local")
+    build.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    build.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(func=_cmd_build)
     args = parser.parse_args(argv)
     return args.func(args)
 
