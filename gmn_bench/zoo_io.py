@@ -78,11 +78,12 @@ def _check_splits_do_not_leak(rows: list[dict]) -> None:
             raise ZooFormatError(f"{column}: checkpoints of one network fall in several splits: {leaking}")
 
 
-def _write_shards(ds: datasets.Dataset, folder: Path, stem: str, rows_per_shard: int) -> list[int]:
+def _write_shards(ds: datasets.Dataset, folder: Path, stem: str, rows_per_shard: int) -> list[Path]:
     n_shards = max(1, math.ceil(len(ds) / rows_per_shard))
-    for i in range(n_shards):
-        ds.shard(n_shards, i, contiguous=True).to_parquet(str(folder / f"{stem}-{i:05d}-of-{n_shards:05d}.parquet"))
-    return n_shards
+    paths = [folder / f"{stem}-{i:05d}-of-{n_shards:05d}.parquet" for i in range(n_shards)]
+    for i, path in enumerate(paths):
+        ds.shard(n_shards, i, contiguous=True).to_parquet(str(path))
+    return paths
 
 
 def write_zoo(
@@ -99,8 +100,10 @@ def write_zoo(
 
     Without split-label columns the zoo has one config, ``default``, with a single
     ``train`` split. Each ``split_<name>`` column adds a config ``<name>`` whose splits are
-    that column's labels; ``default`` then holds every row (as ``train``) without
-    copying data. Rows are checked first: required columns, no duplicate
+    that column's labels, and ``default`` holds every row (as ``train``). Every row is
+    stored once: rows are grouped by their combination of split labels into
+    ``data/<labels>-NNNNN-of-NNNNN.parquet`` shards, and each config's splits list the
+    shards that carry their label. Rows are checked first: required columns, no duplicate
     (model_id, epoch), and all checkpoints of a network in the same split.
     """
     rows = [dict(r) for r in rows]
@@ -110,43 +113,35 @@ def write_zoo(
         if not overwrite:
             raise FileExistsError(f"{folder} exists; pass overwrite=True to replace it")
         shutil.rmtree(folder)
+    (folder / "data").mkdir(parents=True)
     features = features_for(rows[0])
-    rows = [{c: row.get(c) for c in features} for row in rows]
-    configs, split_sizes = [], {}  # split_sizes: config -> split -> (num_examples, num_bytes)
-    if not splits:
-        (folder / "data" / DEFAULT_CONFIG).mkdir(parents=True)
-        ds = datasets.Dataset.from_list(rows, features=features)
-        _write_shards(ds, folder / "data" / DEFAULT_CONFIG, "train", rows_per_shard)
-        configs.append({"config_name": DEFAULT_CONFIG, "data_files": [{"split": "train", "path": f"data/{DEFAULT_CONFIG}/train-*"}]})
-        split_sizes[DEFAULT_CONFIG] = {"train": (len(ds), ds.data.nbytes)}
-    for column in splits:
-        config = column[len(SPLIT_PREFIX):]
-        (folder / "data" / config).mkdir(parents=True)
-        by_label = defaultdict(list)
-        for row in rows:
-            by_label[row[column]].append(row)
-        files, split_sizes[config] = [], {}
-        for label in sorted(by_label):
-            ds = datasets.Dataset.from_list(by_label[label], features=features)
-            _write_shards(ds, folder / "data" / config, label, rows_per_shard)
-            files.append({"split": label, "path": f"data/{config}/{label}-*"})
-            split_sizes[config][label] = (len(ds), ds.data.nbytes)
-        configs.append({"config_name": config, "data_files": files})
-    if splits:
-        first = splits[0][len(SPLIT_PREFIX):]
-        configs.insert(0, {"config_name": DEFAULT_CONFIG, "data_files": [{"split": "train", "path": f"data/{first}/*"}]})
-        total = tuple(map(sum, zip(*split_sizes[first].values())))
-        split_sizes = {DEFAULT_CONFIG: {"train": total}, **split_sizes}
+    groups = defaultdict(list)
+    for row in rows:
+        groups[tuple(row[c] for c in splits)].append({c: row.get(c) for c in features})
+    # per config and split: shard paths, row count, arrow bytes
+    index = defaultdict(lambda: defaultdict(lambda: {"paths": [], "n": 0, "bytes": 0}))
+    for labels, group in sorted(groups.items()):
+        ds = datasets.Dataset.from_list(group, features=features)
+        stem = "-".join(f"{c[len(SPLIT_PREFIX):]}.{label}" for c, label in zip(splits, labels)) or "train"
+        paths = _write_shards(ds, folder / "data", stem, rows_per_shard)
+        for config, split in [(DEFAULT_CONFIG, "train")] + [(c[len(SPLIT_PREFIX):], l) for c, l in zip(splits, labels)]:
+            entry = index[config][split]
+            entry["paths"] += [p.relative_to(folder).as_posix() for p in paths]
+            entry["n"] += len(ds)
+            entry["bytes"] += ds.data.nbytes
+    configs = [{"config_name": config,
+                "data_files": [{"split": split, "path": sorted(e["paths"])} for split, e in sorted(by_split.items())]}
+               for config, by_split in index.items()]
     configs[0]["default"] = True
-    _write_card(folder, rows, features, configs, split_sizes, name, description, citation)
+    _write_card(folder, rows, features, configs, index, name, description, citation)
     return folder
 
 
-def _write_card(folder, rows, features, configs, split_sizes, name, description, citation) -> None:
+def _write_card(folder, rows, features, configs, index, name, description, citation) -> None:
     feature_yaml = datasets.DatasetInfo(features=features)._to_yaml_dict()["features"]
     dataset_info = [
         {"config_name": c["config_name"], "features": feature_yaml,
-         "splits": [{"name": s, "num_bytes": b, "num_examples": n} for s, (n, b) in split_sizes[c["config_name"]].items()]}
+         "splits": [{"name": s, "num_bytes": e["bytes"], "num_examples": e["n"]} for s, e in sorted(index[c["config_name"]].items())]}
         for c in configs
     ]
     header = yaml.dump(

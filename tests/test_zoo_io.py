@@ -40,14 +40,15 @@ def test_card_declares_configs_splits_and_every_column(rows, tmp_path):
 def test_default_config_holds_every_row_without_copies(rows, tmp_path):
     folder = write_zoo(rows, tmp_path / "zoo")
     assert len(load_zoo(folder, split="train")) == len(rows)
-    assert sorted(p.parent.name for p in folder.glob("data/*/*.parquet")) == ["id", "id"]
+    shards = sorted(p.name for p in folder.glob("data/*.parquet"))
+    assert shards == ["id.test-00000-of-00001.parquet", "id.train-00000-of-00001.parquet"]
 
 
 def test_zoo_without_split_columns(rows, tmp_path):
     for row in rows:
         del row["split_id"]
     ds = load_zoo(write_zoo(rows, tmp_path / "zoo", rows_per_shard=3), split="train")
-    assert len(ds) == len(rows) and len(list((tmp_path / "zoo" / "data" / "default").glob("*.parquet"))) == 3
+    assert len(ds) == len(rows) and len(list((tmp_path / "zoo" / "data").glob("train-*.parquet"))) == 3
     assert ds.features["weights"] == datasets.Value("binary")
 
 
@@ -67,7 +68,7 @@ def test_rewritten_folder_is_not_served_from_cache(rows, tmp_path):
 
 def test_truncated_shard_raises(rows, tmp_path):
     folder = write_zoo(rows, tmp_path / "zoo")
-    shard = next(folder.glob("data/id/test-*.parquet"))
+    shard = next(folder.glob("data/id.test-*.parquet"))
     shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
     with pytest.raises(ZooFormatError, match="could not read zoo"):
         load_zoo(folder, config="id")
@@ -127,3 +128,14 @@ def test_bad_row_read_back_from_a_zoo_fails_too(rows, tmp_path):
 def test_weights_bytes_are_deterministic(rows):
     module = to_module(rows[2])
     assert state_dict_to_bytes(module) == state_dict_to_bytes(module) == rows[2]["weights"]
+
+
+def test_several_split_configs_store_each_row_once(rows, tmp_path):
+    for i, row in enumerate(rows):
+        row["split_ood_family"] = "test" if row["family"] == "vit" else "train"
+    folder = write_zoo(rows, tmp_path / "zoo")
+    assert sum(len(datasets.Dataset.from_parquet(str(p))) for p in folder.glob("data/*.parquet")) == len(rows)
+    assert datasets.get_dataset_config_names(str(folder)) == ["default", "id", "ood_family"]
+    ood = load_zoo(folder, config="ood_family")
+    assert set(ood["test"]["family"]) == {"vit"} and len(ood["train"]) == 6
+    assert len(load_zoo(folder, config="id", split="train")) == 6
