@@ -138,7 +138,10 @@ def build_zoo(
     ``executor`` is ``local`` (a process pool of ``workers``, default all cores) or ``ray``
     (``address`` of the cluster; None starts a local Ray).
     """
+    datasets.disable_progress_bars()  # one bar for the build, not one per shard
     out = Path(out)
+    _load_data(data, train_limit, test_limit)  # fail fast on bad data, and count what the networks see
+    n_train, n_test = len(_DATA["train"][1]), len(_DATA["test"][1])
     configs = recipe.configurations()[: n_networks or recipe.n_networks]
     work = _WorkFolder(Path(f"{out}.parts"))
     done = work.done()
@@ -155,6 +158,8 @@ def build_zoo(
             work.add(rows)
             bar.update()
     rows = assign_splits(list(work.rows([c["model_id"] for c in configs])), recipe.held_out_family, recipe.size_quantile)
-    description = (f"{recipe.description}\n\nBuilt by gmn-bench from recipe `{recipe.name}` (seed {recipe.seed}) "
-                   f"on CIFAR-10 from `{data}`" + (f", first {train_limit} training images" if train_limit else "") + ".")
+    description = (f"{recipe.description}\n\nBuilt by gmn-bench from recipe `{recipe.name}` (seed {recipe.seed}): "
+                   f"trained on {n_train:,} CIFAR-10 training images and scored on {n_test:,} test images from `{data}`"
+                   + (" (a subset of CIFAR-10's 50,000/10,000: accuracies are subset figures)" if n_train < 50_000 else "")
+                   + ".")
     return write_zoo(rows, out, name=recipe.name, description=description, overwrite=True)

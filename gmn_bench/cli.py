@@ -5,8 +5,10 @@ import argparse
 import sys
 from collections import Counter
 
+import datasets
 import torch
 
+from .default_zoo import DEFAULT_ZOO
 from .demo import build_demo_zoo
 from .zoo_io import load_zoo
 from .weights import to_module
@@ -25,10 +27,15 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_info(args) -> int:
-    zoo = load_zoo(args.zoo, config=args.config)
-    for split, ds in zoo.items():
-        families = Counter(ds["family"])
-        print(f"{split}: {len(ds)} rows, {len(set(ds['model_id']))} networks, {dict(sorted(families.items()))}")
+    configs = [args.config] if args.config else datasets.get_dataset_config_names(args.zoo)
+    print(f"zoo {args.zoo}")
+    for config in configs:
+        for split, ds in load_zoo(args.zoo, config=config).items():
+            final = ds.filter(lambda epoch, top=max(ds["epoch"]): epoch == top, input_columns="epoch")
+            accs = [a for a in final["test_acc"] if a is not None]
+            acc = f", final test acc {sum(accs) / len(accs):.3f} [{min(accs):.3f}, {max(accs):.3f}]" if accs else ""
+            families = dict(sorted(Counter(final["family"]).items()))
+            print(f"  {config}/{split}: {len(ds)} rows, {len(set(ds['model_id']))} networks {families}{acc}")
     return 0
 
 
@@ -43,6 +50,16 @@ def _cmd_build(args) -> int:
     return 0
 
 
+def _cmd_publish(args) -> int:
+    from .publish import dry_run, publish
+
+    if args.dry_run:
+        print(f"dry run: wrote {dry_run(args.zoo, args.dry_run)} (datasets.load_dataset reads it)")
+    else:
+        print(f"published {publish(args.zoo, args.repo_id, args.tag, private=args.private)}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="gmn-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -50,8 +67,8 @@ def main(argv=None) -> int:
     demo.add_argument("--out", default="gmn-bench-demo-zoo", help="zoo folder to (re)write")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_cmd_demo)
-    info = sub.add_parser("info", help="summarise a zoo (Hub repo id or local folder)")
-    info.add_argument("zoo")
+    info = sub.add_parser("info", help="summarise a zoo (Hub repo id or local folder; default: the embedded zoo)")
+    info.add_argument("zoo", nargs="?", default=str(DEFAULT_ZOO))
     info.add_argument("--config", default=None)
     info.set_defaults(func=_cmd_info)
     build = sub.add_parser("build", help="train a recipe's zoo (resumes an interrupted build)")
@@ -66,8 +83,21 @@ def main(argv=None) -> int:
     build.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_cmd_build)
+    pub = sub.add_parser("publish", help="upload a zoo folder to the Hugging Face Hub and tag the version")
+    pub.add_argument("zoo", help="zoo folder written by gmn-bench build")
+    pub.add_argument("--repo-id", help="ORG/NAME of the dataset repo")
+    pub.add_argument("--tag", default="v1.0", help="version tag; an existing tag is never overwritten")
+    pub.add_argument("--private", action="store_true")
+    pub.add_argument("--dry-run", metavar="DIR", help="write what would be uploaded to DIR instead")
+    pub.set_defaults(func=_cmd_publish)
     args = parser.parse_args(argv)
-    return args.func(args)
+    if args.command == "publish" and not (args.repo_id or args.dry_run):
+        parser.error("publish needs --repo-id ORG/NAME (or --dry-run DIR)")
+    try:
+        return args.func(args)
+    except (ValueError, RuntimeError, FileExistsError) as e:  # our errors carry a clear message
+        print(f"gmn-bench {args.command}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 out-of-distribution configs (a held-out family, a size shift).
 
 Every function labels *networks* (by ``model_id``), so all checkpoints of one network
-always fall in the same split.
+always fall in the same split. The labels depend only on the set of ids (and sizes), never
+on row order.
 """
 from __future__ import annotations
 
@@ -18,14 +19,17 @@ def stable_unit(model_id: str, salt: str = "gmn-bench") -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def id_split(model_id: str, fractions: Sequence[tuple[str, float]] = ID_FRACTIONS) -> str:
-    """In-distribution split label of a network from a stable hash of its id."""
-    u, edge = stable_unit(model_id), 0.0
+def id_splits(model_ids, fractions: Sequence[tuple[str, float]] = ID_FRACTIONS) -> dict[str, str]:
+    """In-distribution split labels: networks ordered by a stable hash of their id, then cut at
+    the cumulative ``fractions``, so even a small zoo gets its exact share of test networks."""
+    ordered = sorted(set(model_ids), key=stable_unit)
+    labels, start, edge = {}, 0, 0.0
     for label, fraction in fractions:
         edge += fraction
-        if u < edge:
-            return label
-    return fractions[-1][0]
+        end = len(ordered) if label == fractions[-1][0] else round(edge * len(ordered))
+        labels.update((m, label) for m in ordered[start:end])
+        start = end
+    return labels
 
 
 def held_out_family_split(model_id: str, family: str, held_out: str) -> str:
@@ -54,8 +58,9 @@ def assign_splits(rows: list[dict], held_out_family: str | None = "vit", size_qu
     families = {r["family"] for r in rows}
     n_params = {r["model_id"]: r["n_params"] for r in rows}
     sizes = size_shift_splits(n_params, size_quantile) if len(set(n_params.values())) > 1 else {}
+    in_distribution = id_splits(n_params)
     for row in rows:
-        row["split_id"] = id_split(row["model_id"])
+        row["split_id"] = in_distribution[row["model_id"]]
         if held_out_family in families:
             row["split_ood_family"] = held_out_family_split(row["model_id"], row["family"], held_out_family)
         if sizes:

@@ -23,6 +23,7 @@ from huggingface_hub import DatasetCard
 
 from .architectures import count_parameters, spec_to_json
 from .weights import state_dict_to_bytes
+from .zoo_plots import PLOTS, final_checkpoints, write_card_plots
 from .zoo_schema import COLUMNS, REQUIRED, SPLIT_PREFIX, features_for, split_columns
 
 DEFAULT_CONFIG = "default"
@@ -149,7 +150,8 @@ def _write_card(folder, rows, features, configs, index, name, description, citat
          "configs": configs, "dataset_info": dataset_info},
         Dumper=_NoAliasDumper, sort_keys=False,
     )
-    body = "\n".join([f"# {name}", "", description, "", zoo_summary(rows), "", _columns_table(features),
+    plots = [f"![{PLOTS[Path(p).name]}]({p})" for p in write_card_plots(rows, folder)]
+    body = "\n".join([f"# {name}", "", description, "", zoo_summary(rows), "", *plots, "", _columns_table(features),
                       "", "## Citation", "", citation or "See CITATION.cff of the gmn-bench package."])
     DatasetCard(f"---\n{header}---\n\n{body}\n").save(folder / "README.md")
 
@@ -172,10 +174,7 @@ def _columns_table(features) -> str:
 def zoo_summary(rows: list[Mapping[str, Any]]) -> str:
     """Markdown statistics of a zoo: networks and rows per family, parameter counts,
     hyperparameter ranges and final-checkpoint test accuracy."""
-    final = {}
-    for row in rows:
-        if row["model_id"] not in final or row["epoch"] > final[row["model_id"]]["epoch"]:
-            final[row["model_id"]] = row
+    final = {r["model_id"]: r for r in final_checkpoints(rows)}
     lines = ["## Summary", "", f"{len(final)} networks, {len(rows)} rows (checkpoints).", "",
              "| family | networks | rows | parameters (min-max) | final test acc (mean, min-max) |",
              "|---|---|---|---|---|"]

@@ -41,7 +41,7 @@ def test_built_zoo_has_every_checkpoint_split_and_a_card(reference_zoo):
         assert 0.0 <= r["test_acc"] <= 1.0 and r["split_id"] in {"train", "validation", "test"}
         to_module(r)
     card = (reference_zoo / "README.md").read_text()
-    assert "cifar10-tiny" in card and "first 256 training images" in card
+    assert "cifar10-tiny" in card and "trained on 256 CIFAR-10 training images and scored on 128 test images" in card
 
 
 def test_rebuild_is_bitwise_identical(reference_zoo, tmp_path):

@@ -9,4 +9,4 @@ def test_demo_writes_a_loadable_zoo(tmp_path, capsys):
     assert all(f" {family} " in out for family in ("mlp", "cnn", "resnet", "vit"))
     assert sorted(load_zoo(tmp_path / "zoo", split="train")["family"]) == ["cnn", "mlp", "resnet", "vit"]
     assert main(["info", str(tmp_path / "zoo"), "--config", "id"]) == 0
-    assert "train: 2 rows, 2 networks" in capsys.readouterr().out
+    assert "id/train: 2 rows, 2 networks" in capsys.readouterr().out

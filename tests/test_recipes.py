@@ -38,12 +38,12 @@ def test_cnn_recipe_has_one_architecture():
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace('n_networks = 48\n', ''), "missing keys ['n_networks']"),
+    (lambda t: t.replace('n_networks = 72\n', ''), "missing keys ['n_networks']"),
     (lambda t: t.replace('mlp = 1, cnn', 'mlp = 1, lstm = 1, cnn'), "unknown families ['lstm']"),
     (lambda t: t.replace('checkpoint_epochs = [0, 1, 3]', 'checkpoint_epochs = [3, 1]'), "increasing"),
     (lambda t: t.replace('{ int_range = [1, 2] }', '{ int_range = [2, 1] }', 1), "bad sampler"),
     (lambda t: t.replace('{ log_uniform = [3e-4, 3e-2] }', '{ log_uniform = [0.0, 3e-2] }'), "positive bounds"),
-    (lambda t: t.replace('choice = [16, 32, 64]', 'choice = [0]'), "'width' must be a positive integer"),
+    (lambda t: t.replace('choice = [8, 16, 32]', 'choice = [0]'), "'width' must be a positive integer"),
     (lambda t: t.replace('optimizer = ', 'optimiser = '), "misses ['optimizer']"),
     (lambda t: t + "\n[[oops", "cannot read recipe"),
 ])

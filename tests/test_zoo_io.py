@@ -35,6 +35,8 @@ def test_card_declares_configs_splits_and_every_column(rows, tmp_path):
         assert f"| `{column}` |" in card
     assert "| vit | 1 | 2 |" in card and "A test zoo." in card
     assert "*id0" not in card  # no YAML aliases: every config spells out its features
+    for plot in ("plots/accuracy_histogram.png", "plots/accuracy_vs_params.png"):
+        assert f"]({plot})" in card and (folder / plot).read_bytes().startswith(b"\x89PNG")
 
 
 def test_default_config_holds_every_row_without_copies(rows, tmp_path):

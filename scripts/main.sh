@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Install gmn-bench (CPU torch pinned by constraints.txt) and run the main job.
+# Install gmn-bench (CPU torch pinned by constraints.txt) and run the main job on the embedded default zoo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -c constraints.txt torch==2.13.0
 .venv/bin/python -m pip install -q -c constraints.txt -e .
-.venv/bin/gmn-bench demo "$@"
+.venv/bin/gmn-bench info "$@"
