@@ -92,6 +92,10 @@ class _WorkFolder:
             yield from datasets.Dataset.from_parquet(str(self.part(model_id)), keep_in_memory=True).to_list()
 
 
+def _share_data(data: dict) -> None:
+    _DATA.update(data)
+
+
 def _run_local(todo, recipe, source, limits, workers) -> Iterator[list[dict]]:
     if workers == 1:
         for config in todo:
@@ -99,7 +103,9 @@ def _run_local(todo, recipe, source, limits, workers) -> Iterator[list[dict]]:
         return
     import multiprocessing
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # workers get the parent's already-decoded images once, instead of each re-reading the dataset
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_share_data, initargs=(dict(_DATA),)) as pool:
         futures = [pool.submit(train_configuration, c, recipe, source, *limits) for c in todo]
         for future in as_completed(futures):
             yield future.result()
