@@ -27,12 +27,13 @@ def augment(x: torch.Tensor, kind: str, generator: torch.Generator) -> torch.Ten
 
 
 @torch.no_grad()
-def evaluate(model, images, labels, batch_size: int = 1000) -> tuple[float, float]:
+def evaluate(model, images, labels, batch_size: int = 1000, device: str = "cpu") -> tuple[float, float]:
     """(accuracy, mean cross-entropy) of ``model`` in eval mode on uint8 ``images``."""
     model.eval()
     correct, loss = 0, 0.0
     for i in range(0, len(images), batch_size):
-        x, y = _to_input(normalize(images[i:i + batch_size]), model), labels[i:i + batch_size]
+        x = _to_input(normalize(images[i:i + batch_size]), model).to(device)
+        y = labels[i:i + batch_size].to(device)
         logits = model(x)
         correct += (logits.argmax(1) == y).sum().item()
         loss += F.cross_entropy(logits, y, reduction="sum").item()
@@ -74,8 +75,8 @@ def train_network(spec, hparams, train_data, test_data, checkpoint_epochs, devic
                 loss.backward()
                 optimizer.step()
         if epoch in wanted:
-            train_acc, train_loss = evaluate(model, x_train, y_train)
-            test_acc, test_loss = evaluate(model, x_test, y_test)
+            train_acc, train_loss = evaluate(model, x_train, y_train, device=device)
+            test_acc, test_loss = evaluate(model, x_test, y_test, device=device)
             state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
             checkpoints.append((epoch, state, {"train_acc": train_acc, "test_acc": test_acc,
                                                "train_loss": train_loss, "test_loss": test_loss}))
