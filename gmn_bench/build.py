@@ -20,11 +20,10 @@ import datasets
 import torch
 from tqdm.auto import tqdm
 
-from .architectures import build_model, count_parameters
+from .architectures import build_model
 from .recipes import HYPERPARAMETERS, Recipe
 from .splits import assign_splits
-from .weights import state_dict_to_bytes
-from .zoo_io import write_zoo
+from .zoo_io import make_row, write_zoo
 from .zoo_schema import features_for
 
 DEFAULT_DATA = "uoft-cs/cifar10"
@@ -40,19 +39,26 @@ def _load_data(source: str, train_limit: int | None, test_limit: int | None) -> 
 
 
 def train_configuration(config: dict, recipe: Recipe, source: str, train_limit=None, test_limit=None) -> list[dict]:
-    """Train one sampled configuration and return its zoo rows, one per checkpoint epoch."""
+    """Train one sampled configuration and return its zoo rows, one per checkpoint epoch.
+
+    Trains single-threaded (as every worker does, so any executor gives the same bits) and
+    restores the caller's thread count afterwards."""
     from .training import train_network
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    _load_data(source, train_limit, test_limit)
-    hparams = {k: config[k] for k in (*HYPERPARAMETERS, "init_seed", "data_seed")}
-    checkpoints = train_network(config["spec"], hparams, _DATA["train"], _DATA["test"], recipe.checkpoint_epochs)
-    n_params = count_parameters(build_model(config["spec"]))
-    return [
-        {"model_id": config["model_id"], "family": config["spec"]["family"], "arch": json.dumps(config["spec"], sort_keys=True),
-         **hparams, "epoch": epoch, "weights": state_dict_to_bytes(state), "n_params": n_params, **metrics}
-        for epoch, state, metrics in checkpoints
-    ]
+    try:
+        _load_data(source, train_limit, test_limit)
+        hparams = {k: config[k] for k in (*HYPERPARAMETERS, "init_seed", "data_seed")}
+        checkpoints = train_network(config["spec"], hparams, _DATA["train"], _DATA["test"], recipe.checkpoint_epochs)
+    finally:
+        torch.set_num_threads(threads)
+    module = build_model(config["spec"])
+    rows = []
+    for epoch, state, metrics in checkpoints:
+        module.load_state_dict(state)
+        rows.append(make_row(config["model_id"], config["spec"], module, epoch=epoch, **hparams, **metrics))
+    return rows
 
 
 class _WorkFolder:
