@@ -10,6 +10,7 @@ read it the same way once it is uploaded.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -220,3 +221,27 @@ def load_zoo(
         raise ZooFormatError(
             f"could not read zoo {path_or_repo_id!s} (config={config}, split={split}): {e.__cause__ or e}"
         ) from e
+
+
+def zoo_fingerprint(path_or_repo_id: str | Path, revision: str | None = None, api=None) -> str:
+    """``sha256:<hex>`` over the zoo's data files (their paths and the sha256 of their bytes).
+
+    A local folder hashes its ``data/**/*.parquet`` files; a Hub repo id uses the sha256 the Hub
+    keeps for each LFS-stored parquet file (``HfApi.dataset_info(files_metadata=True)``), so a
+    folder and the repo it was uploaded to have the same fingerprint. The card is not included:
+    rewording it does not change the data.
+    """
+    local = Path(path_or_repo_id)
+    if local.is_dir():
+        files = {p.relative_to(local).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                 for p in sorted(local.glob("data/**/*.parquet"))}
+    else:
+        from huggingface_hub import HfApi
+
+        info = (api or HfApi()).dataset_info(str(path_or_repo_id), revision=revision, files_metadata=True)
+        files = {s.rfilename: s.lfs.sha256 for s in info.siblings
+                 if s.rfilename.startswith("data/") and s.rfilename.endswith(".parquet") and s.lfs is not None}
+    if not files:
+        raise ZooFormatError(f"{path_or_repo_id}: no data/*.parquet files to fingerprint")
+    digest = hashlib.sha256("".join(f"{path}\t{sha}\n" for path, sha in sorted(files.items())).encode())
+    return f"sha256:{digest.hexdigest()}"

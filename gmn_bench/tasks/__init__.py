@@ -1,0 +1,14 @@
+"""Standardized weight-space tasks and their fixed metrics.
+
+* :func:`get_task` / :data:`TASKS`: accuracy prediction (in-distribution and each
+  out-of-distribution config), generalization gap, hyperparameter prediction;
+* :meth:`Task.evaluate`: checks predictions keyed by ``model_id`` and scores them;
+* :func:`zoo_fingerprint`: the content hash that results files record.
+"""
+from ..zoo_io import zoo_fingerprint
+from .metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, classification_metrics, regression_metrics
+from .task import SPLITS, TASKS, Task, TaskDefinition, TaskInputError, final_checkpoint_rows, get_task
+
+__all__ = ["CLASSIFICATION_METRICS", "REGRESSION_METRICS", "SPLITS", "TASKS", "Task", "TaskDefinition",
+           "TaskInputError", "classification_metrics", "final_checkpoint_rows", "get_task", "regression_metrics",
+           "zoo_fingerprint"]

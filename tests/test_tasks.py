@@ -1,0 +1,121 @@
+"""Tasks on the embedded zoo: inputs, targets, prediction checks, metrics, fingerprints."""
+import math
+import shutil
+from types import SimpleNamespace
+
+import pytest
+
+from gmn_bench.default_zoo import DEFAULT_ZOO
+from gmn_bench.demo import build_demo_zoo
+from gmn_bench.tasks import TASKS, TaskInputError, get_task, regression_metrics, zoo_fingerprint
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return {name: get_task(name) for name in TASKS}
+
+
+def test_every_task_has_disjoint_splits_of_final_checkpoints(tasks):
+    for task in tasks.values():
+        ids = {split: task.rows(split)["model_id"] for split in ("train", "validation", "test")}
+        for split, split_ids in ids.items():
+            assert len(split_ids) == len(set(split_ids)) > 0, (task.name, split)
+            assert set(task.rows(split)["epoch"]) == {3}  # the embedded zoo's last checkpoint
+        assert not set(ids["train"]) & set(ids["test"]) and not set(ids["validation"]) & set(ids["test"])
+        assert task.test_ids() == sorted(ids["test"])
+
+
+def test_targets_follow_their_definitions(tasks):
+    row = tasks["generalization-gap"].rows("test")[0]
+    assert tasks["generalization-gap"].targets("test")[row["model_id"]] == pytest.approx(row["train_acc"] - row["test_acc"])
+    assert tasks["hyperparameter-prediction-lr"].targets("test")[row["model_id"]] == pytest.approx(
+        math.log10(row["learning_rate"]))
+    assert tasks["hyperparameter-prediction-optimizer"].classes == ("adam", "adamw", "sgd")
+    assert set(tasks["accuracy-prediction-ood-family"].rows("test")["family"]) == {"vit"}
+    assert "vit" not in set(tasks["accuracy-prediction-ood-family"].rows("train")["family"])
+    size = tasks["accuracy-prediction-ood-size"]
+    assert min(size.rows("test")["n_params"]) > max(size.rows("train")["n_params"])
+
+
+def test_perfect_and_reversed_predictions(tasks):
+    task = tasks["accuracy-prediction"]
+    truth = task.targets("test")
+    assert task.evaluate(truth) == {"r2": 1.0, "kendall_tau": 1.0, "rmse": 0.0}
+    reversed_ = {m: -v for m, v in truth.items()}
+    assert task.evaluate(reversed_)["kendall_tau"] == pytest.approx(-1.0)
+    constant = {m: 0.3 for m in truth}
+    assert task.evaluate(constant)["kendall_tau"] == 0.0
+    labels = tasks["hyperparameter-prediction-optimizer"].targets("test")
+    assert tasks["hyperparameter-prediction-optimizer"].evaluate(labels) == {"accuracy": 1.0, "macro_f1": 1.0}
+
+
+def test_regression_metrics_known_values():
+    m = regression_metrics([1.0, 2.0, 3.0], [1.0, 3.0, 2.0])
+    assert m["kendall_tau"] == pytest.approx(1 / 3)
+    assert m["r2"] == pytest.approx(0.0)  # squared error 2 over total variance 2
+    assert m["rmse"] == pytest.approx(math.sqrt(2 / 3))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: p.pop(next(iter(p))), "have no prediction"),
+    (lambda p: p.update({"not-a-network": 0.5}), "not test networks"),
+    (lambda p: p.update({next(iter(p)): float("nan")}), "not finite"),
+    (lambda p: p.update({next(iter(p)): float("inf")}), "not finite"),
+    (lambda p: p.update({next(iter(p)): "0.5"}), "real number"),
+    (lambda p: p.update({next(iter(p)): True}), "real number"),
+    (lambda p: p.update({3: 0.5}), "model_id strings"),
+])
+def test_bad_predictions_are_rejected(tasks, change, message):
+    predictions = dict(tasks["accuracy-prediction"].targets("test"))
+    change(predictions)
+    with pytest.raises(TaskInputError, match=message):
+        tasks["accuracy-prediction"].evaluate(predictions)
+
+
+def test_repeated_ids_and_unknown_labels_are_rejected(tasks):
+    pairs = list(tasks["accuracy-prediction"].targets("test").items())
+    with pytest.raises(TaskInputError, match="more than once"):
+        tasks["accuracy-prediction"].evaluate(pairs + pairs[:1])
+    labels = dict(tasks["hyperparameter-prediction-optimizer"].targets("test"))
+    labels[next(iter(labels))] = "rmsprop"
+    with pytest.raises(TaskInputError, match="must be one of"):
+        tasks["hyperparameter-prediction-optimizer"].evaluate(labels)
+
+
+def test_unknown_task_and_zoos_without_the_config(tmp_path):
+    with pytest.raises(TaskInputError, match="unknown task"):
+        get_task("accuracy-predictoin")
+    demo = build_demo_zoo(tmp_path / "demo")  # only an `id` config with train/test
+    with pytest.raises(TaskInputError, match="ood_family"):
+        get_task("accuracy-prediction-ood-family", zoo=demo).test_ids()
+    with pytest.raises(TaskInputError, match="lacks splits"):
+        get_task("accuracy-prediction", zoo=demo).test_ids()
+
+
+def test_fingerprint_tracks_data_not_card(tmp_path):
+    zoo = shutil.copytree(DEFAULT_ZOO, tmp_path / "zoo")
+    before = zoo_fingerprint(zoo)
+    assert before == zoo_fingerprint(DEFAULT_ZOO) and before.startswith("sha256:")
+    (zoo / "README.md").write_text((zoo / "README.md").read_text() + "\nreworded\n")
+    assert zoo_fingerprint(zoo) == before
+    shard = next((zoo / "data").glob("*.parquet"))
+    shard.write_bytes(shard.read_bytes() + b"\0")
+    assert zoo_fingerprint(zoo) != before
+
+
+def test_fingerprint_of_a_hub_repo_equals_its_local_folder():
+    import hashlib
+
+    siblings = [SimpleNamespace(rfilename=p.relative_to(DEFAULT_ZOO).as_posix(),
+                                lfs=SimpleNamespace(sha256=hashlib.sha256(p.read_bytes()).hexdigest()))
+                for p in DEFAULT_ZOO.glob("data/*.parquet")]
+    siblings.append(SimpleNamespace(rfilename="README.md", lfs=None))
+    calls = []
+
+    class FakeHub:
+        def dataset_info(self, repo_id, revision=None, files_metadata=False):
+            calls.append((repo_id, revision, files_metadata))
+            return SimpleNamespace(siblings=siblings)
+
+    assert zoo_fingerprint("org/zoo", revision="v1.0", api=FakeHub()) == zoo_fingerprint(DEFAULT_ZOO)
+    assert calls == [("org/zoo", "v1.0", True)]
