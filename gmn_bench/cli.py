@@ -60,6 +60,21 @@ def _cmd_publish(args) -> int:
     return 0
 
 
+def _cmd_parameter_prediction(args) -> int:
+    from .parameter_prediction_run import run_parameter_prediction
+    from .tasks.parameter_prediction import ParameterPredictionTask, format_table
+
+    task = ParameterPredictionTask(args.zoo, data=args.data, test_limit=args.test_limit,
+                                   finetune_epochs=args.finetune_epochs, finetune_limit=args.finetune_limit,
+                                   seed=args.seed)
+    results = run_parameter_prediction(task, args.out, predictions=args.predictions, train_steps=args.train_steps,
+                                       train_limit=args.train_limit, seed=args.seed, progress=not args.quiet)
+    print(f"CIFAR-10 test accuracy, mean ± std over the networks of each test split ({results['metanet']['name']}):")
+    print(format_table(results["metrics"]))
+    print(f"wrote {args.out}/results.json" + ("" if args.predictions else f" and {args.out}/predictions/"))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="gmn-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +105,20 @@ def main(argv=None) -> int:
     pub.add_argument("--private", action="store_true")
     pub.add_argument("--dry-run", metavar="DIR", help="write what would be uploaded to DIR instead")
     pub.set_defaults(func=_cmd_publish)
+    pp = sub.add_parser("parameter-prediction",
+                        help="train the reference GHN (or score a predictions folder) on the parameter-prediction task")
+    pp.add_argument("--zoo", default=str(DEFAULT_ZOO), help="zoo Hub repo id or folder (default: the embedded zoo)")
+    pp.add_argument("--data", default="uoft-cs/cifar10", help="CIFAR-10 Hub id or local folder of the same layout")
+    pp.add_argument("--test-limit", type=int, default=None, help="score on the first N test images only")
+    pp.add_argument("--finetune-epochs", type=int, default=1, help="fine-tuning epochs (0: no fine-tuning rows)")
+    pp.add_argument("--finetune-limit", type=int, default=1000, help="fine-tune on the first N training images")
+    pp.add_argument("--train-steps", type=int, default=300, help="GHN training steps")
+    pp.add_argument("--train-limit", type=int, default=None, help="train the GHN on the first N training images")
+    pp.add_argument("--seed", type=int, default=0)
+    pp.add_argument("--out", default="parameter-prediction", help="folder for predictions/ and results.json")
+    pp.add_argument("--predictions", default=None, help="score this folder of <model_id>.safetensors instead of the GHN")
+    pp.add_argument("--quiet", action="store_true", help="no progress bars")
+    pp.set_defaults(func=_cmd_parameter_prediction)
     args = parser.parse_args(argv)
     if args.command == "publish" and not (args.repo_id or args.dry_run):
         parser.error("publish needs --repo-id ORG/NAME (or --dry-run DIR)")

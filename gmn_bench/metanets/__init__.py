@@ -1,0 +1,1 @@
+"""Reference torch metanets (see each module)."""

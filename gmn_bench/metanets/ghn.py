@@ -1,0 +1,253 @@
+"""A GHN-2-style graph hypernetwork (Knyazev et al., 2021) on torch-geometric.
+
+* **Graph.** :func:`computational_graph` traces ``build_model(spec)`` with ``torch.fx``: one node
+  per tensor operation (convolutions, linear layers, norms, activations, pooling, additions,
+  attention, reshapes, learned embeddings), edges along the data flow. Node features: the op
+  type (one-hot), the log of its output shape and of its weight's shape.
+* **GHN-2 improvements.** Virtual edges join every pair of nodes within shortest-path distance
+  ``max_distance`` (edge feature ``1/distance``, forward and backward directions marked);
+  predicted weights are normalised by fan-in (``w / sqrt(fan_in)``), norm scales pass through
+  ``2 * sigmoid``; training draws several architectures per step (meta-batch).
+* **Propagation.** ``layers`` rounds of gated message passing (messages from an MLP of the sender
+  and the edge, a GRU cell updates each node; GGNN-style) with layer normalisation.
+* **Decoding.** One shared decoder maps a node embedding to a fixed ``dmax x dmax x kernel x
+  kernel`` tensor, sliced and tiled to each weight's shape (linear weights read it as
+  ``dmax x dmax*kernel*kernel``); a second decoder gives biases and norm parameters (length
+  ``dmax``, tiled).
+
+:func:`train_ghn` fits it by running the networks with the predicted parameters
+(``torch.func.functional_call``) on CIFAR-10 images, with the cross-entropy gradient flowing into
+the hypernetwork.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import shortest_path
+from torch import fx, nn
+from torch.func import functional_call
+from torch.fx.passes.shape_prop import ShapeProp
+from torch_geometric.data import Batch, Data
+from torch_geometric.nn import MessagePassing
+from tqdm.auto import tqdm
+
+from ..architectures import IMAGE_SHAPE, build_model, spec_to_json
+from ..cifar import normalize
+from ..training import augment
+
+OP_TYPES = ("input", "output", "conv", "linear", "batchnorm", "layernorm", "relu", "gelu", "tanh", "silu",
+            "maxpool", "avgpool", "identity", "add", "cat", "attention", "mean", "reshape", "embedding", "other")
+_MODULE_OPS = {nn.Conv2d: "conv", nn.Linear: "linear", nn.BatchNorm2d: "batchnorm", nn.LayerNorm: "layernorm",
+               nn.ReLU: "relu", nn.GELU: "gelu", nn.Tanh: "tanh", nn.SiLU: "silu", nn.MaxPool2d: "maxpool",
+               nn.AvgPool2d: "avgpool", nn.Identity: "identity"}
+_FUNCTION_OPS = {"add": "add", "iadd": "add", "cat": "cat", "scaled_dot_product_attention": "attention",
+                 "relu": "relu", "gelu": "gelu", "mean": "mean", "flatten": "reshape", "view": "reshape",
+                 "reshape": "reshape", "transpose": "reshape", "expand": "reshape", "getitem": "reshape"}
+_ROLES = ("bias", "norm_weight", "norm_bias")
+_LOG_SCALE = math.log(4096.0)
+N_FEATURES = len(OP_TYPES) + 3 + 4
+
+
+@dataclass(frozen=True)
+class ParamSlot:
+    """Where a parameter comes from: its name, the graph node that predicts it, its kind and shape."""
+
+    name: str
+    node: int
+    kind: str  # "matrix" | "embedding" | one of _ROLES
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ArchGraph:
+    """The computational graph of one architecture (a PyG ``Data``) and its parameter slots."""
+
+    spec: dict
+    data: Data
+    slots: tuple[ParamSlot, ...]
+
+
+def _log_dims(shape: Sequence[int], n: int) -> list[float]:
+    dims = [math.log(d) / _LOG_SCALE for d in list(shape)[:n]]
+    return dims + [0.0] * (n - len(dims))
+
+
+def _op_of(node: fx.Node, modules: Mapping[str, nn.Module]) -> str:
+    if node.op in ("placeholder", "output"):
+        return {"placeholder": "input", "output": "output"}[node.op]
+    if node.op == "get_attr":
+        return "embedding"
+    if node.op == "call_module":
+        return _MODULE_OPS.get(type(modules[node.target]), "other")
+    return _FUNCTION_OPS.get(getattr(node.target, "__name__", str(node.target)), "other")
+
+
+def _slots_of(node: fx.Node, index: int, op: str, modules, params) -> list[ParamSlot]:
+    if node.op == "get_attr":
+        return [ParamSlot(node.target, index, "embedding", tuple(params[node.target].shape))]
+    if node.op != "call_module":
+        return []
+    slots = []
+    for pname, p in modules[node.target].named_parameters(recurse=False):
+        norm = op in ("batchnorm", "layernorm")
+        kind = ("norm_weight" if norm else "matrix") if pname == "weight" else ("norm_bias" if norm else "bias")
+        slots.append(ParamSlot(f"{node.target}.{pname}", index, kind, tuple(p.shape)))
+    return slots
+
+
+def computational_graph(spec: Mapping[str, Any] | str, max_distance: int = 50) -> ArchGraph:
+    """Trace ``build_model(spec)`` into an :class:`ArchGraph`: nodes are tensor operations (shape
+    plumbing such as ``x.shape`` dropped), real edges follow the data flow and virtual edges join
+    nodes within ``max_distance`` hops. ``edge_attr = [1/distance, forward, backward]``."""
+    spec = json.loads(spec_to_json(spec if not isinstance(spec, str) else json.loads(spec)))
+    module = build_model(spec).eval()
+    traced = fx.symbolic_trace(module)
+    ShapeProp(traced).propagate(torch.zeros(1, *IMAGE_SHAPE))
+    modules, params = dict(traced.named_modules()), dict(module.named_parameters())
+    kept = [n for n in traced.graph.nodes
+            if n.op in ("placeholder", "output") or hasattr(n.meta.get("tensor_meta"), "shape")]
+    index = {n: i for i, n in enumerate(kept)}
+    features, slots, src, dst = [], [], [], []
+    for i, node in enumerate(kept):
+        op = _op_of(node, modules)
+        out_shape = node.meta["tensor_meta"].shape[1:] if hasattr(node.meta.get("tensor_meta"), "shape") else ()
+        node_slots = _slots_of(node, i, op, modules, params)
+        weight_shape = node_slots[0].shape if node_slots else ()
+        features.append([float(op == t) for t in OP_TYPES] + _log_dims(out_shape, 3) + _log_dims(weight_shape, 4))
+        slots += node_slots
+        for parent in node.all_input_nodes:
+            if parent in index:
+                src.append(index[parent])
+                dst.append(i)
+    n = len(kept)
+    hops = shortest_path(coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr(), unweighted=True)
+    u, v = np.nonzero(np.isfinite(hops) & (hops > 0) & (hops <= max_distance))
+    inv = torch.tensor(1.0 / hops[u, v], dtype=torch.float32)
+    edge_index = torch.tensor(np.concatenate([np.stack([u, v]), np.stack([v, u])], axis=1), dtype=torch.long)
+    direction = torch.cat([torch.tensor([[1.0, 0.0]]).expand(len(u), 2), torch.tensor([[0.0, 1.0]]).expand(len(u), 2)])
+    data = Data(x=torch.tensor(features, dtype=torch.float32), edge_index=edge_index,
+                edge_attr=torch.cat([torch.cat([inv, inv])[:, None], direction], dim=1))
+    return ArchGraph(spec, data, tuple(slots))
+
+
+class _GatedLayer(MessagePassing):
+    """Messages ``MLP([h_sender, edge])`` averaged per receiver, then a GRU update of the receiver."""
+
+    def __init__(self, hidden: int):
+        super().__init__(aggr="mean")
+        self.message_mlp = nn.Sequential(nn.Linear(hidden + 3, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+
+    def forward(self, h, edge_index, edge_attr, gru: nn.GRUCell):
+        return gru(self.propagate(edge_index, h=h, edge_attr=edge_attr), h)
+
+    def message(self, h_j, edge_attr):
+        return self.message_mlp(torch.cat([h_j, edge_attr], dim=1))
+
+
+def _fit(tensor: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
+    """Tile ``tensor`` along each dimension to cover ``shape`` and slice it to exactly ``shape``."""
+    reps = [math.ceil(s / t) for s, t in zip(shape, tensor.shape)]
+    return tensor.repeat(*reps)[tuple(slice(0, s) for s in shape)]
+
+
+class GHN(nn.Module):
+    """Graph hypernetwork: architecture spec -> full parameter set of ``build_model(spec)``."""
+
+    name = "ghn2"
+
+    def __init__(self, hidden: int = 64, layers: int = 3, max_distance: int = 50, dmax: int = 32, kernel: int = 3):
+        super().__init__()
+        self._config = dict(hidden=hidden, layers=layers, max_distance=max_distance, dmax=dmax, kernel=kernel)
+        self.dmax, self.kernel = dmax, kernel
+        self.encoder = nn.Sequential(nn.Linear(N_FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+        self.layers = nn.ModuleList(_GatedLayer(hidden) for _ in range(layers))
+        self.gru = nn.GRUCell(hidden, hidden)
+        self.norm = nn.LayerNorm(hidden)
+        self.matrix_decoder = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.ReLU(),
+                                            nn.Linear(2 * hidden, dmax * dmax * kernel * kernel))
+        self.vector_decoder = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.ReLU(),
+                                            nn.Linear(2 * hidden, len(_ROLES) * dmax))
+        self._graphs: dict[str, ArchGraph] = {}
+
+    def config(self) -> dict:
+        """JSON-able constructor kwargs."""
+        return dict(self._config)
+
+    def graph(self, spec: Mapping[str, Any] | str) -> ArchGraph:
+        """The (cached) computational graph of ``spec``."""
+        key = spec_to_json(json.loads(spec) if isinstance(spec, str) else spec)
+        if key not in self._graphs:
+            self._graphs[key] = computational_graph(key, self._config["max_distance"])
+        return self._graphs[key]
+
+    def forward(self, specs: Sequence[Mapping[str, Any] | str]) -> list[dict[str, torch.Tensor]]:
+        """Predicted parameters (``name -> tensor``, differentiable) for each spec, batched in one pass."""
+        graphs = [self.graph(s) for s in specs]
+        batch = Batch.from_data_list([g.data for g in graphs])
+        h = self.encoder(batch.x)
+        for layer in self.layers:
+            h = self.norm(h + layer(h, batch.edge_index, batch.edge_attr, self.gru))
+        slots = [(i, offset + s.node, s) for i, (g, offset) in enumerate(zip(graphs, batch.ptr.tolist())) for s in g.slots]
+        matrix_nodes = sorted({node for _, node, s in slots if s.kind not in _ROLES})
+        vector_nodes = sorted({node for _, node, s in slots if s.kind in _ROLES})
+        matrices = dict(zip(matrix_nodes, self.matrix_decoder(h[matrix_nodes]).view(
+            -1, self.dmax, self.dmax, self.kernel, self.kernel)))
+        vectors = dict(zip(vector_nodes, self.vector_decoder(h[vector_nodes]).view(-1, len(_ROLES), self.dmax)))
+        out = [{} for _ in graphs]
+        for i, node, s in slots:
+            out[i][s.name] = self._decode(s, matrices[node] if s.kind not in _ROLES else vectors[node])
+        return out
+
+    def _decode(self, slot: ParamSlot, decoded: torch.Tensor) -> torch.Tensor:
+        """Slice/tile the decoded tensor to the slot's shape and normalise it (GHN-2 style)."""
+        if slot.kind in _ROLES:
+            raw = _fit(decoded[_ROLES.index(slot.kind)], slot.shape)
+            return 2 * torch.sigmoid(raw) if slot.kind == "norm_weight" else 0.1 * torch.tanh(raw)
+        if len(slot.shape) == 4:
+            return _fit(decoded, slot.shape) / math.sqrt(math.prod(slot.shape[1:]))
+        flat = decoded.reshape(self.dmax, -1)
+        rows, cols = math.prod(slot.shape[:-1]), slot.shape[-1]
+        weight = _fit(flat, (rows, cols)).reshape(slot.shape)
+        return 0.1 * weight if slot.kind == "embedding" else weight / math.sqrt(cols)
+
+    @torch.no_grad()
+    def predict(self, spec: Mapping[str, Any] | str) -> dict[str, torch.Tensor]:
+        """Detached predicted parameters of one architecture (loadable with ``strict=False``:
+        BatchNorm statistics are not predicted)."""
+        return {k: v.detach().clone() for k, v in self([spec])[0].items()}
+
+
+def train_ghn(ghn: GHN, specs: Sequence[Mapping[str, Any]], images: torch.Tensor, labels: torch.Tensor,
+              steps: int = 300, meta_batch: int = 4, batch_size: int = 64, lr: float = 1e-3,
+              augmentation: str = "flip", seed: int = 0, progress: bool = True) -> list[float]:
+    """Train ``ghn`` for ``steps`` steps: each step draws ``meta_batch`` of ``specs`` and a batch
+    of uint8 ``images``, runs every drawn network with its predicted parameters (train-mode
+    BatchNorm) and descends the mean cross-entropy. Returns the per-step training losses."""
+    if not specs:
+        raise ValueError("train_ghn needs at least one training architecture")
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    modules = {spec_to_json(s): build_model(s).train() for s in specs}
+    keys = list(modules)
+    optimizer = torch.optim.AdamW(ghn.parameters(), lr=lr, weight_decay=1e-5)
+    losses = []
+    ghn.train()
+    for _ in tqdm(range(steps), desc="training GHN", disable=not progress):
+        drawn = [keys[i] for i in torch.randint(len(keys), (meta_batch,), generator=generator).tolist()]
+        idx = torch.randint(len(images), (batch_size,), generator=generator)
+        x, y = augment(normalize(images[idx]), augmentation, generator), labels[idx]
+        loss = sum(F.cross_entropy(functional_call(modules[k], params, (x,)), y)
+                   for k, params in zip(drawn, ghn(drawn))) / meta_batch
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(ghn.parameters(), 5.0)
+        optimizer.step()
+        losses.append(loss.item())
+    return losses

@@ -1,0 +1,299 @@
+"""Parameter prediction (the GHN / GHN-2 setting): predict a network's weights from its architecture.
+
+**Input.** The architecture spec (JSON, no weights) of every test network of the zoo: the test
+split of the ``id`` config (in-distribution), of ``ood_family`` (a held-out family) and of
+``ood_size`` (the largest networks). A network in several test splits is predicted once and
+counted in each of its splits. Metanets may learn from :meth:`ParameterPredictionTask.rows`
+``("train")``: the networks in the *train* split of all three configs (so no test or validation
+network of any config is ever seen).
+
+**Predictions.** One full parameter set per test network, either a mapping
+``model_id -> {tensor name: tensor}`` or a folder holding ``<model_id>.safetensors`` per network
+(:func:`save_predictions` / :func:`load_predictions`). Each set must hold every parameter of
+``build_model(spec)`` (``named_parameters()``: names and shapes exactly as the spec's module has
+them), finite floating values. BatchNorm buffers (``running_mean``, ``running_var``,
+``num_batches_tracked``) may be included or left out: they are **ignored and recomputed**, as in
+GHN-2, from the first ``bn_images`` training images (train-mode forward passes, cumulative
+average) before every evaluation. Any other name is an error.
+
+**Metrics.** CIFAR-10 test accuracy (the ``data`` source's test split, its first ``test_limit``
+images) of each network with the predicted parameters and no training, and after a fixed short
+fine-tuning (``finetune_epochs`` epochs on the first ``finetune_limit`` training images, data
+order and augmentation seeded by ``seed``, the network's own recorded optimizer, learning rate,
+weight decay, batch size, augmentation and label smoothing), as mean and std over the networks
+of each split. The same is measured for the reference rows: random initialisation (``build_model``
+seeded with the network's ``init_seed``, i.e. its zoo epoch-0 weights) with and without the
+fine-tuning, and the zoo's trained weights (the final checkpoint, with its own BatchNorm statistics).
+With ``finetune_epochs=0`` the ``+finetune`` rows are left out.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping
+
+import datasets
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..architectures import build_model
+from ..cifar import load_cifar10, normalize
+from ..default_zoo import DEFAULT_ZOO
+from ..training import OPTIMIZERS, augment, evaluate
+from ..weights import to_module
+from ..zoo_io import load_zoo
+from .task import TaskInputError, final_checkpoint_rows
+
+NAME = "parameter-prediction"
+TEST_SPLITS = ("id", "ood_family", "ood_size")
+ROWS = ("predicted", "predicted+finetune", "random_init", "random_init+finetune", "trained")
+_BN_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
+Predictions = Mapping[str, Mapping[str, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class Network:
+    """One network of the task: its id, spec, recorded hyperparameters and test splits."""
+
+    model_id: str
+    spec: dict
+    hparams: dict
+    splits: tuple[str, ...]
+
+
+def save_predictions(predictions: Predictions, folder: str | Path) -> Path:
+    """Write ``model_id -> state_dict`` as ``<folder>/<model_id>.safetensors`` (CPU, contiguous)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for model_id, state in predictions.items():
+        save_file({k: v.detach().to("cpu").contiguous() for k, v in state.items()}, folder / f"{model_id}.safetensors")
+    return folder
+
+
+def load_predictions(folder: str | Path) -> dict[str, dict[str, torch.Tensor]]:
+    """Read every ``<model_id>.safetensors`` of ``folder`` back into ``model_id -> state_dict``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise TaskInputError(f"{NAME}: predictions folder {folder} does not exist")
+    out = {}
+    for path in sorted(folder.glob("*.safetensors")):
+        try:
+            out[path.stem] = load_file(path)
+        except (SafetensorError, OSError) as e:
+            raise TaskInputError(f"{NAME}: {path.name} is not a readable safetensors file: {e}") from e
+    return out
+
+
+def _mean_std(values: list[float]) -> dict[str, float]:
+    return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+            "n": len(values)}
+
+
+@torch.no_grad()
+def recompute_batchnorm(model: nn.Module, images: torch.Tensor, batch_size: int = 128) -> nn.Module:
+    """Reset every BatchNorm's running statistics and re-estimate them (cumulative average) from
+    ``images`` (uint8) with train-mode forward passes; returns ``model`` in eval mode."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if norms:
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None
+        model.train()
+        for i in range(0, len(images), batch_size):
+            model(normalize(images[i:i + batch_size]))
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+    return model.eval()
+
+
+def finetune(model: nn.Module, hparams: Mapping[str, Any], images: torch.Tensor, labels: torch.Tensor,
+             epochs: int, seed: int) -> nn.Module:
+    """Train ``model`` in place for ``epochs`` epochs with the recorded ``hparams`` (optimizer,
+    learning_rate, weight_decay, batch_size, augmentation, label_smoothing); data order and
+    augmentation seeded by ``seed``."""
+    optimizer = OPTIMIZERS[hparams["optimizer"]](model.parameters(), hparams["learning_rate"], hparams["weight_decay"])
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(images), generator=generator)
+        for i in range(0, len(order), hparams["batch_size"]):
+            idx = order[i:i + hparams["batch_size"]]
+            x = augment(normalize(images[idx]), hparams["augmentation"], generator)
+            loss = F.cross_entropy(model(x), labels[idx], label_smoothing=hparams["label_smoothing"])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    return model
+
+
+class ParameterPredictionTask:
+    """Parameter prediction on one zoo (Hub repo id or folder) scored on CIFAR-10 ``data``."""
+
+    name = NAME
+    splits = TEST_SPLITS
+    rows_reported = ROWS
+
+    def __init__(self, zoo: str | Path = DEFAULT_ZOO, revision: str | None = None, data: str = "uoft-cs/cifar10",
+                 test_limit: int | None = None, finetune_epochs: int = 1, finetune_limit: int | None = 1000,
+                 bn_images: int = 512, seed: int = 0):
+        self.zoo, self.revision, self.data = str(zoo), revision, str(data)
+        self.test_limit, self.finetune_epochs, self.finetune_limit = test_limit, finetune_epochs, finetune_limit
+        self.bn_images, self.seed = bn_images, seed
+
+    def config(self) -> dict:
+        """The settings that fix the scores (recorded in results files)."""
+        return {"data": self.data, "test_limit": self.test_limit, "finetune_epochs": self.finetune_epochs,
+                "finetune_limit": self.finetune_limit, "bn_images": self.bn_images, "seed": self.seed}
+
+    @cached_property
+    def _configs(self) -> dict[str, datasets.DatasetDict]:
+        out = {}
+        for config in TEST_SPLITS:
+            try:
+                out[config] = load_zoo(self.zoo, config=config, revision=self.revision)
+            except ValueError as e:
+                raise TaskInputError(f"{NAME} needs zoo config {config!r}, which {self.zoo} lacks: {e}") from e
+            if "train" not in out[config] or "test" not in out[config]:
+                raise TaskInputError(f"{NAME}: zoo {self.zoo} config {config!r} needs train and test splits")
+        return out
+
+    @cached_property
+    def _test_rows(self) -> dict[str, dict]:
+        """model_id -> final-checkpoint row (weights included) of every test network."""
+        rows = {}
+        for config in TEST_SPLITS:
+            for row in final_checkpoint_rows(self._configs[config]["test"]):
+                rows[row["model_id"]] = row
+        return dict(sorted(rows.items()))
+
+    @cached_property
+    def networks(self) -> dict[str, Network]:
+        """model_id -> :class:`Network` for every test network (each once), sorted by id."""
+        split_of = {c: set(self._configs[c]["test"]["model_id"]) for c in TEST_SPLITS}
+        return {m: Network(m, json.loads(r["arch"]), _hparams(r), tuple(c for c in TEST_SPLITS if m in split_of[c]))
+                for m, r in self._test_rows.items()}
+
+    def test_ids(self, split: str | None = None) -> list[str]:
+        """Sorted ids of the networks to predict (all of them, or those of one test split)."""
+        if split is not None and split not in TEST_SPLITS:
+            raise TaskInputError(f"{NAME}: unknown split {split!r}; expected one of {TEST_SPLITS}")
+        return [m for m, n in self.networks.items() if split is None or split in n.splits]
+
+    def architectures(self) -> dict[str, dict]:
+        """The task input: ``model_id -> architecture spec`` of every test network."""
+        return {m: dict(n.spec) for m, n in self.networks.items()}
+
+    def rows(self, split: str = "train") -> datasets.Dataset:
+        """Final-checkpoint rows a metanet may learn from: ``"train"`` = networks in the train split
+        of every config (``id``, ``ood_family``, ``ood_size``)."""
+        if split != "train":
+            raise TaskInputError(f"{NAME}: only the 'train' rows are exposed, got {split!r}")
+        train = final_checkpoint_rows(self._configs["id"]["train"])
+        keep = set(train["model_id"])
+        for config in TEST_SPLITS[1:]:
+            keep &= set(self._configs[config]["train"]["model_id"])
+        return train.filter(lambda m: m in keep, input_columns="model_id")
+
+    def check(self, predictions: Predictions | str | Path) -> dict[str, dict[str, torch.Tensor]]:
+        """Validated predictions (a mapping, or a folder of safetensors files): parameters only,
+        float32. Raises :class:`TaskInputError` naming the network and tensor on any problem."""
+        if isinstance(predictions, (str, Path)):
+            predictions = load_predictions(predictions)
+        expected = set(self.networks)
+        missing, extra = sorted(expected - set(predictions)), sorted(set(predictions) - expected)
+        if missing:
+            raise TaskInputError(f"{NAME}: {len(missing)} test architectures have no predicted weights, e.g. {missing[:3]}")
+        if extra:
+            raise TaskInputError(f"{NAME}: {len(extra)} predictions are not test architectures of this zoo, e.g. {extra[:3]}")
+        return {m: self._check_state(m, predictions[m]) for m in sorted(expected)}
+
+    def _check_state(self, model_id: str, state: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+        module = build_model(self.networks[model_id].spec)
+        params = dict(module.named_parameters())
+        buffers = dict(module.named_buffers())
+        missing = sorted(set(params) - set(state))
+        if missing:
+            raise TaskInputError(f"{NAME}: {model_id}: missing tensors {missing}")
+        for key, tensor in state.items():
+            where = f"{NAME}: {model_id}: tensor {key!r}"
+            if key not in params and key not in buffers:
+                raise TaskInputError(f"{where} is not a parameter of the architecture (expected {sorted(params)})")
+            if not isinstance(tensor, torch.Tensor):
+                raise TaskInputError(f"{where} is a {type(tensor).__name__}, not a torch.Tensor")
+            want = (params.get(key) if key in params else buffers[key]).shape
+            if tuple(tensor.shape) != tuple(want):
+                raise TaskInputError(f"{where} has shape {tuple(tensor.shape)}, the architecture needs {tuple(want)}")
+            if key in params and not tensor.is_floating_point():
+                raise TaskInputError(f"{where} has dtype {tensor.dtype}, expected a floating type")
+            if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+                raise TaskInputError(f"{where} has non-finite values")
+        return {k: state[k].detach().to(torch.float32) for k in params}
+
+    @cached_property
+    def _train_data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return load_cifar10(self.data, "train", self.finetune_limit)
+
+    @cached_property
+    def _test_data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return load_cifar10(self.data, "test", self.test_limit)
+
+    def _score(self, network: Network, module: nn.Module, row: str) -> dict[str, float]:
+        """``{row: accuracy with no training, row+finetune: accuracy after the fixed fine-tuning}``
+        of ``module`` (the second only when ``finetune_epochs > 0``)."""
+        calibration = self._train_data[0][:self.bn_images]
+        scores = {row: evaluate(recompute_batchnorm(module, calibration), *self._test_data)[0]}
+        if self.finetune_epochs > 0:
+            tuned = finetune(copy.deepcopy(module), network.hparams, *self._train_data, self.finetune_epochs, self.seed)
+            scores[f"{row}+finetune"] = evaluate(recompute_batchnorm(tuned, calibration), *self._test_data)[0]
+        return scores
+
+    def _summarise(self, per_network: dict[str, dict[str, float]]) -> dict:
+        rows = [row for row in ROWS if row in next(iter(per_network.values()))]
+        return {row: {split: _mean_std([per_network[m][row] for m in self.test_ids(split)]) for split in TEST_SPLITS}
+                for row in rows}
+
+    def evaluate(self, predictions: Predictions | str | Path, progress: bool = True) -> dict:
+        """Score predictions: ``{"metrics": {row: {split: {"mean", "std", "n"}}}, "per_network":
+        {model_id: {row: accuracy}}}`` for rows ``predicted`` and (``finetune_epochs > 0``)
+        ``predicted+finetune``."""
+        checked = self.check(predictions)
+        per_network = {}
+        for model_id in tqdm(checked, desc="scoring predicted weights", disable=not progress):
+            module = build_model(self.networks[model_id].spec)
+            module.load_state_dict(checked[model_id], strict=False)
+            per_network[model_id] = self._score(self.networks[model_id], module, "predicted")
+        return {"metrics": self._summarise(per_network), "per_network": per_network}
+
+    def references(self, progress: bool = True) -> dict:
+        """The reference rows (``random_init``, ``random_init+finetune``, ``trained``), same layout."""
+        per_network = {}
+        for model_id, network in tqdm(self.networks.items(), desc="scoring reference weights", disable=not progress):
+            torch.manual_seed(network.hparams["init_seed"])
+            per_network[model_id] = {**self._score(network, build_model(network.spec), "random_init"),
+                                     "trained": evaluate(to_module(self._test_rows[model_id]), *self._test_data)[0]}
+        return {"metrics": self._summarise(per_network), "per_network": per_network}
+
+
+def _hparams(row: Mapping[str, Any]) -> dict:
+    keys = ("optimizer", "learning_rate", "weight_decay", "batch_size", "augmentation", "label_smoothing", "init_seed")
+    return {k: row[k] for k in keys}
+
+
+def format_table(metrics: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
+    """A text table: one line per reported row, ``mean ± std`` accuracy per test split."""
+    lines = [f"{'weights':<22}" + "".join(f"{split:>18}" for split in TEST_SPLITS)]
+    for row in ROWS:
+        if row in metrics:
+            cells = (f"{metrics[row][s]['mean']:.3f} ± {metrics[row][s]['std']:.3f}" for s in TEST_SPLITS)
+            lines.append(f"{row:<22}" + "".join(f"{c:>18}" for c in cells))
+    return "\n".join(lines)

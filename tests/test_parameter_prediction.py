@@ -1,0 +1,177 @@
+"""Parameter prediction: checked predictions, safetensors round trip, reference scores on real
+CIFAR-10, the GHN's outputs and training, and the command line end to end."""
+import copy
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.func import functional_call
+
+from conftest import SPECS
+from gmn_bench import build_model
+from gmn_bench.cifar import load_cifar10
+from gmn_bench.cli import main
+from gmn_bench.metanets.ghn import GHN, computational_graph, train_ghn
+from gmn_bench.tasks import TaskInputError
+from gmn_bench.tasks.parameter_prediction import (TEST_SPLITS, ParameterPredictionTask, finetune, load_predictions,
+                                                  recompute_batchnorm, save_predictions)
+from gmn_bench.training import evaluate
+
+CIFAR = Path(os.environ.get("GMN_BENCH_CIFAR", "/work/shared/cifar10-subset"))
+needs_cifar = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
+
+
+@pytest.fixture(scope="module")
+def task():
+    return ParameterPredictionTask(data=str(CIFAR), test_limit=100, finetune_epochs=0, finetune_limit=64)
+
+
+@pytest.fixture(scope="module")
+def random_predictions(task):
+    torch.manual_seed(0)
+    return {m: dict(build_model(spec).named_parameters()) for m, spec in task.architectures().items()}
+
+
+def test_task_inputs_cover_every_test_split_once(task):
+    ids = task.test_ids()
+    assert ids == sorted(set(ids)) and set(ids) == {m for s in TEST_SPLITS for m in task.test_ids(s)}
+    assert {task.networks[m].spec["family"] for m in task.test_ids("ood_family")} == {"vit"}
+    train = set(task.rows("train")["model_id"])
+    assert train and not train & set(ids)
+    assert "vit" not in set(task.rows("train")["family"])
+
+
+@pytest.mark.parametrize("corrupt, message", [
+    (lambda p: p.pop(sorted(p)[0]), "have no predicted weights"),
+    (lambda p: p.update({"not-a-network": {}}), "not test architectures"),
+    (lambda p: p[sorted(p)[0]].update({"bogus.weight": torch.zeros(1)}), "'bogus.weight' is not a parameter"),
+    (lambda p: p[sorted(p)[0]].pop("head.weight"), "missing tensors ['head.weight']"),
+    (lambda p: p[sorted(p)[0]].update({"head.weight": torch.zeros(3, 3)}), "'head.weight' has shape (3, 3)"),
+    (lambda p: p[sorted(p)[0]]["head.bias"].__setitem__(0, float("nan")), "'head.bias' has non-finite values"),
+])
+def test_bad_predictions_raise_a_clear_error(task, random_predictions, corrupt, message):
+    predictions = {m: {k: v.detach().clone() for k, v in s.items()} for m, s in random_predictions.items()}
+    corrupt(predictions)
+    with pytest.raises(TaskInputError) as err:
+        task.check(predictions)
+    assert message in str(err.value)
+    if "head" in message:
+        assert sorted(predictions)[0] in str(err.value)
+
+
+def test_valid_predictions_pass_and_buffers_are_optional(task, random_predictions):
+    checked = task.check(random_predictions)
+    assert set(checked) == set(task.test_ids())
+    with_buffers = {m: build_model(s).state_dict() for m, s in task.architectures().items()}
+    assert set(task.check(with_buffers)) == set(checked)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9\-]{0,10}", fullmatch=True),
+                       st.lists(st.integers(1, 4), min_size=1, max_size=3), min_size=1, max_size=3))
+def test_predictions_round_trip_through_safetensors(tmp_path_factory, shapes):
+    generator = torch.Generator().manual_seed(0)
+    predictions = {m: {"w": torch.randn(*shape, generator=generator), "b.bias": torch.randn(shape[0], generator=generator)}
+                   for m, shape in shapes.items()}
+    loaded = load_predictions(save_predictions(predictions, tmp_path_factory.mktemp("pred")))
+    assert set(loaded) == set(predictions)
+    for m, state in predictions.items():
+        assert set(loaded[m]) == set(state) and all(torch.equal(loaded[m][k], v) for k, v in state.items())
+
+
+def test_a_predictions_folder_is_checked_like_a_mapping(task, random_predictions, tmp_path):
+    folder = save_predictions(random_predictions, tmp_path / "pred")
+    assert all(torch.equal(a, b) for m, s in task.check(folder).items() for a, b in zip(s.values(), random_predictions[m].values()))
+    (folder / f"{task.test_ids()[0]}.safetensors").unlink()
+    with pytest.raises(TaskInputError, match="have no predicted weights"):
+        task.check(folder)
+    with pytest.raises(TaskInputError, match="does not exist"):
+        task.check(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("family", sorted(SPECS))
+def test_ghn_predicts_every_parameter_of_every_family(family):
+    spec = SPECS[family]
+    predicted = GHN().predict(spec)
+    module = build_model(spec)
+    assert {k: tuple(v.shape) for k, v in predicted.items()} == {k: tuple(p.shape) for k, p in module.named_parameters()}
+    missing, unexpected = module.load_state_dict(predicted, strict=False)
+    assert not unexpected and set(missing) <= {k for k, _ in module.named_buffers()}
+    assert torch.isfinite(module.eval()(torch.randn(4, 3, 32, 32))).all()
+
+
+def test_computational_graph_follows_the_data_flow():
+    graph = computational_graph(SPECS["resnet"], max_distance=1)
+    ops = graph.data.x[:, :3].argmax(1)
+    assert graph.data.num_nodes > len(graph.slots) // 2 and ops[0] == 0  # the input node comes first
+    assert (graph.data.edge_attr[:, 0] == 1).all()  # max_distance 1: real edges only, both directions
+    assert computational_graph(SPECS["resnet"]).data.num_edges > graph.data.num_edges  # virtual edges added
+
+
+@needs_cifar
+def test_a_few_ghn_steps_reduce_its_training_loss():
+    images, labels = load_cifar10(str(CIFAR), "train", limit=32)
+    specs = [SPECS["mlp"], SPECS["cnn"]]
+    ghn = GHN(hidden=32, layers=2)
+    x = (images.float() / 255 - 0.5) / 0.25
+
+    def loss():
+        with torch.no_grad():
+            return sum(torch.nn.functional.cross_entropy(functional_call(build_model(s).train(), p, (x,)), labels)
+                       for s, p in zip(specs, ghn(specs))).item()
+
+    before = loss()
+    losses = train_ghn(ghn, specs, images, labels, steps=25, meta_batch=2, batch_size=32, lr=3e-3, augmentation="none",
+                       progress=False)
+    assert len(losses) == 25 and sum(losses[-5:]) < sum(losses[:5])
+    assert loss() < before
+
+
+@needs_cifar
+def test_finetune_follows_the_recorded_hyperparameters_and_learns():
+    images, labels = load_cifar10(str(CIFAR), "train", limit=256)
+    torch.manual_seed(0)
+    model = build_model(SPECS["cnn"])
+    hparams = dict(optimizer="adam", learning_rate=3e-3, weight_decay=0.0, batch_size=32, augmentation="flip",
+                   label_smoothing=0.0)
+    before = evaluate(recompute_batchnorm(model, images), images, labels)[1]
+    tuned = finetune(copy.deepcopy(model), hparams, images, labels, epochs=3, seed=0)
+    again = finetune(copy.deepcopy(model), hparams, images, labels, epochs=3, seed=0)
+    assert all(torch.equal(a, b) for a, b in zip(tuned.state_dict().values(), again.state_dict().values()))
+    assert evaluate(recompute_batchnorm(tuned, images), images, labels)[1] < before - 0.05
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pp")
+    code = main(["parameter-prediction", "--data", str(CIFAR), "--test-limit", "100", "--finetune-epochs", "0",
+                 "--finetune-limit", "64", "--train-steps", "3", "--train-limit", "64", "--out", str(out), "--quiet"])
+    return code, out
+
+
+@needs_cifar
+def test_cli_end_to_end(cli_run, task):
+    code, out = cli_run
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["schema"] == "gmn-bench/results/v1" and results["task"] == "parameter-prediction"
+    assert results["zoo"]["fingerprint"].startswith("sha256:") and results["metanet"]["name"] == "ghn2"
+    assert results["metanet"]["n_params"] > 0 and results["metanet"]["config"]["train_steps"] == 3
+    assert set(results["metrics"]) == {"predicted", "random_init", "trained"}  # no fine-tuning rows with 0 epochs
+    assert all(set(results["metrics"][row]) == set(TEST_SPLITS) for row in results["metrics"])
+    rescored = task.evaluate(out / "predictions", progress=False)  # the same settings score a folder identically
+    assert {m: r["predicted"] for m, r in rescored["per_network"].items()} == {
+        m: r["predicted"] for m, r in results["per_seed"][0]["per_network"].items()}
+    assert rescored["metrics"]["predicted"] == results["metrics"]["predicted"]
+
+
+@needs_cifar
+def test_trained_zoo_weights_score_clearly_above_random_init(cli_run):
+    metrics = json.loads((cli_run[1] / "results.json").read_text())["metrics"]
+    for split in TEST_SPLITS:
+        assert metrics["trained"][split]["mean"] > metrics["random_init"][split]["mean"] + 0.08, split
+        assert 0.0 <= metrics["random_init"][split]["mean"] < 0.2
