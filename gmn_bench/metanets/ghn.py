@@ -21,7 +21,6 @@ the hypernetwork.
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -38,7 +37,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.nn import MessagePassing
 from tqdm.auto import tqdm
 
-from ..architectures import IMAGE_SHAPE, build_model, spec_to_json
+from ..architectures import IMAGE_SHAPE, build_model, spec_to_json, validate_spec
 from ..cifar import normalize
 from ..training import augment
 
@@ -106,7 +105,7 @@ def computational_graph(spec: Mapping[str, Any] | str, max_distance: int = 50) -
     """Trace ``build_model(spec)`` into an :class:`ArchGraph`: nodes are tensor operations (shape
     plumbing such as ``x.shape`` dropped), real edges follow the data flow and virtual edges join
     nodes within ``max_distance`` hops. ``edge_attr = [1/distance, forward, backward]``."""
-    spec = json.loads(spec_to_json(spec if not isinstance(spec, str) else json.loads(spec)))
+    spec = validate_spec(spec)
     module = build_model(spec).eval()
     traced = fx.symbolic_trace(module)
     ShapeProp(traced).propagate(torch.zeros(1, *IMAGE_SHAPE))
@@ -182,7 +181,7 @@ class GHN(nn.Module):
 
     def graph(self, spec: Mapping[str, Any] | str) -> ArchGraph:
         """The (cached) computational graph of ``spec``."""
-        key = spec_to_json(json.loads(spec) if isinstance(spec, str) else spec)
+        key = spec_to_json(spec)
         if key not in self._graphs:
             self._graphs[key] = computational_graph(key, self._config["max_distance"])
         return self._graphs[key]

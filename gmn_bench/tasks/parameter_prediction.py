@@ -55,7 +55,6 @@ from .task import TaskInputError, final_checkpoint_rows
 NAME = "parameter-prediction"
 TEST_SPLITS = ("id", "ood_family", "ood_size")
 ROWS = ("predicted", "predicted+finetune", "random_init", "random_init+finetune", "trained")
-_BN_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 Predictions = Mapping[str, Mapping[str, torch.Tensor]]
 
