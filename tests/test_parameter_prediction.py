@@ -52,6 +52,7 @@ def test_task_inputs_cover_every_test_split_once(task):
     (lambda p: p[sorted(p)[0]].pop("head.weight"), "missing tensors ['head.weight']"),
     (lambda p: p[sorted(p)[0]].update({"head.weight": torch.zeros(3, 3)}), "'head.weight' has shape (3, 3)"),
     (lambda p: p[sorted(p)[0]]["head.bias"].__setitem__(0, float("nan")), "'head.bias' has non-finite values"),
+    (lambda p: p.update({sorted(p)[0]: torch.zeros(3)}), "must be a name -> tensor mapping"),
 ])
 def test_bad_predictions_raise_a_clear_error(task, random_predictions, corrupt, message):
     predictions = {m: {k: v.detach().clone() for k, v in s.items()} for m, s in random_predictions.items()}

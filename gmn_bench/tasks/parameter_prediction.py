@@ -217,6 +217,9 @@ class ParameterPredictionTask:
         return {m: self._check_state(m, predictions[m]) for m in sorted(expected)}
 
     def _check_state(self, model_id: str, state: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+        if not isinstance(state, Mapping):
+            raise TaskInputError(f"{NAME}: {model_id}: predicted weights must be a name -> tensor mapping, "
+                                 f"got {type(state).__name__}")
         module = build_model(self.networks[model_id].spec)
         params = dict(module.named_parameters())
         buffers = dict(module.named_buffers())
