@@ -2,6 +2,7 @@
 predictions as safetensors, score them against the reference rows and write a results JSON."""
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import platform
@@ -59,8 +60,11 @@ def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, pre
     if predictions is None:
         ghn, predicted, train_seconds = predict_with_ghn(task, train_steps, seed, train_limit, progress)
         save_predictions(predicted, out / "predictions")
+        training = {k: p.default for k, p in inspect.signature(train_ghn).parameters.items()
+                    if p.default is not p.empty and k != "progress"}
         metanet = {"name": ghn.name, "n_params": sum(p.numel() for p in ghn.parameters()),
-                   "config": {**ghn.config(), "train_steps": train_steps, "train_limit": train_limit}}
+                   "config": {**ghn.config(), "train_steps": train_steps, "train_limit": train_limit,
+                              "training": {**training, "steps": train_steps, "seed": seed}}}
     else:
         predicted, train_seconds = predictions, 0.0
         metanet = {"name": f"predictions:{Path(predictions).name}", "n_params": None, "config": {}}

@@ -226,7 +226,7 @@ class GHN(nn.Module):
 
 
 def train_ghn(ghn: GHN, specs: Sequence[Mapping[str, Any]], images: torch.Tensor, labels: torch.Tensor,
-              steps: int = 300, meta_batch: int = 4, batch_size: int = 64, lr: float = 3e-3,
+              steps: int = 300, meta_batch: int = 4, batch_size: int = 64, lr: float = 1e-3,
               augmentation: str = "flip", seed: int = 0, progress: bool = True) -> list[float]:
     """Train ``ghn`` for ``steps`` steps: each step draws ``meta_batch`` of ``specs`` and a batch
     of uint8 ``images``, runs every drawn network with its predicted parameters (train-mode
