@@ -13,7 +13,7 @@ from torch.func import functional_call
 
 from conftest import SPECS
 from gmn_bench import build_model
-from gmn_bench.cifar import load_cifar10
+from gmn_bench.cifar import load_cifar10, normalize
 from gmn_bench.cli import main
 from gmn_bench.metanets.ghn import GHN, computational_graph, train_ghn
 from gmn_bench.tasks import TaskInputError
@@ -118,7 +118,7 @@ def test_a_few_ghn_steps_reduce_its_training_loss():
     images, labels = load_cifar10(str(CIFAR), "train", limit=32)
     specs = [SPECS["mlp"], SPECS["cnn"]]
     ghn = GHN(hidden=32, layers=2)
-    x = (images.float() / 255 - 0.5) / 0.25
+    x = normalize(images)
 
     def loss():
         with torch.no_grad():
@@ -130,6 +130,18 @@ def test_a_few_ghn_steps_reduce_its_training_loss():
                        progress=False)
     assert len(losses) == 25 and sum(losses[-5:]) < sum(losses[:5])
     assert loss() < before
+
+
+def test_ghn_training_is_deterministic():
+    images = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(16) % 10
+    predictions = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        ghn = GHN(hidden=16, layers=1)
+        train_ghn(ghn, [SPECS["cnn"], SPECS["vit"]], images, labels, steps=2, meta_batch=2, batch_size=8, progress=False)
+        predictions.append(ghn.predict(SPECS["vit"]))
+    assert all(torch.equal(predictions[0][k], predictions[1][k]) for k in predictions[0])
 
 
 @needs_cifar
