@@ -60,6 +60,18 @@ def _cmd_publish(args) -> int:
     return 0
 
 
+def _cmd_submit(args) -> int:
+    from leaderboard.cli import run_submit
+
+    return run_submit(args)
+
+
+def _cmd_leaderboard(args) -> int:
+    from leaderboard.cli import run_leaderboard
+
+    return run_leaderboard(args)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="gmn-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +102,14 @@ def main(argv=None) -> int:
     pub.add_argument("--private", action="store_true")
     pub.add_argument("--dry-run", metavar="DIR", help="write what would be uploaded to DIR instead")
     pub.set_defaults(func=_cmd_publish)
+    from leaderboard.cli import add_leaderboard_arguments, add_submit_arguments
+
+    submit = sub.add_parser("submit", help="package results files as a leaderboard submission (local folder or Hub PR)")
+    add_submit_arguments(submit)
+    submit.set_defaults(func=_cmd_submit)
+    board = sub.add_parser("leaderboard", help="check, re-score and rank every submission; rebuild the board pages")
+    add_leaderboard_arguments(board)
+    board.set_defaults(func=_cmd_leaderboard)
     args = parser.parse_args(argv)
     if args.command == "publish" and not (args.repo_id or args.dry_run):
         parser.error("publish needs --repo-id ORG/NAME (or --dry-run DIR)")
