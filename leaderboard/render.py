@@ -101,7 +101,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 2rem; width: 100%; font-size
 th, td { border-bottom: 1px solid #ddd; padding: 0.35rem 0.6rem; text-align: left; }
 th { cursor: pointer; background: #f3f5f8; user-select: none; white-space: nowrap; }
 th[aria-sort="ascending"]::after { content: " \\25B2"; } th[aria-sort="descending"]::after { content: " \\25BC"; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.reference td { color: #555; font-style: italic; }
 .rules { background: #f7f7f7; padding: 0.7rem 1rem; border-left: 4px solid #3b6fb6; }
 figure svg { max-width: 100%; height: auto; }
@@ -167,7 +167,8 @@ def _html_table(task: str, entries: list[Entry]) -> str:
 def render_html(board: Board) -> str:
     """The board as one self-contained HTML page (inline CSS, JS and SVG; no external resources)."""
     tables = "".join(_html_table(t, e) for t, e in board.tasks.items()) or "<p>No submissions yet.</p>"
-    plot = f"<h2>Scores</h2><figure>{_plot_svg(board)}</figure>" if board.tasks else ""
+    plot = (f"<h2>Scores</h2><figure>{_plot_svg(board)}<figcaption>Each task's rank metric, mean over seeds with "
+            "± one standard deviation; grey bars are the reference metanets.</figcaption></figure>") if board.tasks else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>gmn-bench leaderboard</title><style>{_CSS}</style></head><body>"
