@@ -67,6 +67,9 @@ def run_leaderboard(args: argparse.Namespace) -> int:
         best = entries[0]
         print(f"{task}: {len(entries)} entries, first {best.submission.manifest['metanet']['name']} "
               f"({best.score.rank_metric} {best.value:.4f})")
+        for entry in entries:
+            for mismatch in entry.score.mismatches:
+                print(f"  note: {entry.submission.id} claims differ from re-scored values: {mismatch}")
     for rejection in board.rejected:
         print(f"rejected {rejection.name}: {rejection.reason}")
     print(f"wrote {readme} and {page}")

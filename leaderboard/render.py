@@ -179,8 +179,9 @@ def render_html(board: Board) -> str:
 
 
 def write_board(board: Board, out_dir: str | Path) -> tuple[Path, Path]:
-    """Write ``README.md`` and ``index.html`` of ``board`` into ``out_dir``; returns both paths."""
+    """Write ``README.md`` and ``index.html`` of ``board`` into ``out_dir`` (created if missing); returns both paths."""
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     readme, page = out_dir / "README.md", out_dir / "index.html"
     readme.write_text(render_markdown(board), encoding="utf-8")
     page.write_text(render_html(board), encoding="utf-8")

@@ -58,13 +58,14 @@ class Board:
 
 def rank(submissions: list[Submission], task: str) -> list[Entry]:
     """The entries of ``task``, ordered and ranked by the rules of this module."""
-    scored = [(s, s.scores[task]) for s in submissions if task in s.scores]
-    key = lambda item: (-round(item[1].mean[item[1].rank_metric], RANK_DECIMALS), item[0].manifest["submitted"],
-                        item[0].manifest["metanet"]["name"], item[0].id)
+    scored = [(round(s.scores[task].mean[s.scores[task].rank_metric], RANK_DECIMALS), s) for s in submissions
+              if task in s.scores]
+    scored.sort(key=lambda item: (-item[0], item[1].manifest["submitted"], item[1].manifest["metanet"]["name"],
+                                  item[1].id))
     entries: list[Entry] = []
-    for position, (submission, score) in enumerate(sorted(scored, key=key), start=1):
-        tied = entries and round(entries[-1].value, RANK_DECIMALS) == round(score.mean[score.rank_metric], RANK_DECIMALS)
-        entries.append(Entry(entries[-1].rank if tied else position, submission, score))
+    for position, (value, submission) in enumerate(scored, start=1):
+        tied = position > 1 and scored[position - 2][0] == value
+        entries.append(Entry(entries[-1].rank if tied else position, submission, submission.scores[task]))
     return entries
 
 
@@ -72,6 +73,8 @@ def build_board(submissions_dir: str | Path, zoos: dict[str, KnownZoo] | None = 
                 max_file_bytes: int = MAX_FILE_BYTES, progress: bool = False) -> Board:
     """Validate and re-score every folder in ``submissions_dir`` (hidden files such as
     ``.gitkeep`` aside) and rank the good ones per task."""
+    if not Path(submissions_dir).is_dir():
+        raise ValueError(f"{submissions_dir} is not a folder of submissions")
     good, rejected = [], []
     folders = [f for f in sorted(Path(submissions_dir).iterdir()) if not (f.name.startswith(".") and f.is_file())]
     for folder in tqdm(folders, desc="checking submissions", unit="submission", disable=not progress):

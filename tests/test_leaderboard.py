@@ -1,10 +1,12 @@
 """The leaderboard: submission packaging (local and Hub PR), strict checks, re-scoring, ranking, rendering."""
 import json
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gmn_bench.cli import main
@@ -49,6 +51,37 @@ def test_board_keeps_every_good_submission_and_none_of_the_bad(corpus):
     for rejection in board.rejected:
         assert f'data-submission="{rejection.name}"' not in page
     assert markdown.count("| gmn") == 0 and markdown.count("[gmn](https://example.org/gmn)") == 2
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                     | st.text(max_size=8), lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["submission.json", f"{REGRESSION_TASK}.json", f"{CLASSIFICATION_TASK}.json"]), st.data())
+def test_any_edit_of_a_good_submission_is_accepted_or_rejected_never_crashes(corpus, name, data):
+    good = corpus[0][0]
+    doc = json.loads((good / name).read_text())
+    node = doc
+    while True:  # walk down to a random container, then replace or delete one of its items
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        key = data.draw(st.sampled_from(keys))
+        if isinstance(node[key], (dict, list)) and node[key] and data.draw(st.booleans()):
+            node = node[key]
+            continue
+        if data.draw(st.booleans()):
+            node[key] = data.draw(_JSON)
+        else:
+            del node[key]
+        break
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(shutil.copytree(good, Path(tmp) / good.name))
+        (folder / name).write_text(json.dumps(doc))
+        try:
+            validate_submission(folder)
+        except SubmissionError as e:
+            assert str(e)
 
 
 def test_claimed_scores_are_never_trusted(tmp_path):
@@ -105,7 +138,6 @@ def test_ranking_is_order_independent_and_follows_the_tie_rules(items, rng):
 def test_submit_then_rebuild_from_the_command_line(tmp_path, capsys):
     paths = write_results(tmp_path / "results", [results(t, "my-metanet") for t in (REGRESSION_TASK, CLASSIFICATION_TASK)])
     submissions, out = tmp_path / "submissions", tmp_path / "board"
-    out.mkdir()
     assert main(["submit", *map(str, paths), "--author", "Ada", "--author", "Grace", "--code", "https://example.org/code",
                  "--out", str(submissions)]) == 0
     (folder,) = submissions.iterdir()
@@ -173,7 +205,6 @@ def test_reference_entries_come_from_a_folder_of_results(tmp_path):
         write_results(reference / metanet, [results(t, metanet, noise=0.1) for t in (REGRESSION_TASK, CLASSIFICATION_TASK)])
     submissions, out = tmp_path / "submissions", tmp_path / "out"
     good_submission(submissions, "newcomer", noise=0.5)
-    out.mkdir()
     assert main(["leaderboard", "--add-reference", str(reference), "--submissions", str(submissions), "--out", str(out),
                  "--reference-code", "https://example.org/gmn-bench"]) == 0
     board = build_board(submissions)
@@ -185,6 +216,16 @@ def test_reference_entries_come_from_a_folder_of_results(tmp_path):
                    for m in refs.values())
     page = (out / "index.html").read_text()
     assert page.count('<tr class="reference"') == 4 and "| reference |" in (out / "README.md").read_text()
+
+
+def test_rebuilding_the_board_is_deterministic(tmp_path):
+    submissions = tmp_path / "submissions"
+    good_submission(submissions, "gmn", noise=0.1)
+    first = [p.read_bytes() for p in write_board(build_board(submissions), tmp_path / "a")]
+    second = [p.read_bytes() for p in write_board(build_board(submissions), tmp_path / "b")]
+    assert first == second and b"<svg" in first[1]
+    with pytest.raises(ValueError, match="is not a folder of submissions"):
+        build_board(tmp_path / "missing")
 
 
 def test_rendered_pages_escape_submitted_text_and_need_no_network(tmp_path):
