@@ -48,7 +48,8 @@ def _md_link(text: str, url: str | None) -> str:
 
 def render_markdown(board: Board) -> str:
     """The board as Markdown: the rules, then one table per task (and the rejected folders, if any)."""
-    lines = ["# gmn-bench leaderboard", "", "Rebuilt by `gmn-bench leaderboard`; do not edit by hand.", "", RULES, ""]
+    lines = ["# gmn-bench leaderboard", "", "Rebuilt by `gmn-bench leaderboard`; do not edit by hand. To enter, run "
+             "`gmn-bench submit` (see the project README, section Leaderboard).", "", RULES, ""]
     if not board.tasks:
         lines += ["No submissions yet.", ""]
     for task, entries in board.tasks.items():
@@ -96,7 +97,7 @@ def _plot_svg(board: Board) -> str:
 
 
 _CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 90rem; padding: 0 1rem; color: #222; }
 table { border-collapse: collapse; margin: 0.5rem 0 2rem; width: 100%; font-size: 0.92rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.35rem 0.6rem; text-align: left; }
 th { cursor: pointer; background: #f3f5f8; user-select: none; white-space: nowrap; }
