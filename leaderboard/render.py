@@ -119,8 +119,8 @@ document.querySelectorAll("table.board").forEach(function (table) {
       var rows = Array.prototype.slice.call(body.rows);
       rows.sort(function (a, b) {
         var x = a.cells[column].getAttribute("data-sort"), y = b.cells[column].getAttribute("data-sort");
-        var nx = parseFloat(x), ny = parseFloat(y);
-        var order = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+        var numeric = x !== "" && y !== "" && !isNaN(Number(x)) && !isNaN(Number(y));
+        var order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
         return descending ? -order : order;
       });
       rows.forEach(function (row) { body.appendChild(row); });

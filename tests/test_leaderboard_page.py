@@ -21,8 +21,10 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     root = tmp_path_factory.mktemp("page")
-    for metanet, noise, n_params in (("gmn", 0.01, 500), ("deepsets", 0.05, 90000), ("flat-mlp", 0.3, 2000)):
-        good_submission(root / "submissions", metanet, noise=noise, n_params=n_params)
+    for metanet, noise, n_params, day in (("gmn", 0.01, 500, 23), ("deepsets", 0.05, 90000, 21),
+                                          ("flat-mlp", 0.3, 2000, 22)):
+        good_submission(root / "submissions", metanet, noise=noise, n_params=n_params,
+                        submitted=f"2026-11-{day}T12:00:00Z")
     _, html = write_board(build_board(root / "submissions"), root)
     return html
 
@@ -61,6 +63,10 @@ def test_page_shows_every_entry_and_sorts_by_clicked_header(page, browser, tmp_p
     assert _column(table, 1) == ["gmn", "flat-mlp", "deepsets"]
     table.find_elements(By.TAG_NAME, "th")[headers.index("Metanet")].click()
     assert _column(table, 1) == ["gmn", "flat-mlp", "deepsets"]  # names, descending
+    table.find_elements(By.TAG_NAME, "th")[headers.index("Submitted")].click()
+    assert _column(table, 1) == ["gmn", "flat-mlp", "deepsets"]  # latest first: Nov 23, 22, 21
+    table.find_elements(By.TAG_NAME, "th")[headers.index("Submitted")].click()
+    assert _column(table, 1) == ["deepsets", "flat-mlp", "gmn"]
     assert browser.find_element(By.CSS_SELECTOR, "figure svg").size["height"] > 100  # the score plot is drawn
     screenshot = tmp_path / "leaderboard.png"
     assert browser.save_screenshot(str(screenshot)) and screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
