@@ -13,7 +13,8 @@ _HERE = Path(__file__).resolve().parent
 
 def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``gmn-bench submit``."""
-    parser.add_argument("results", nargs="+", help="results JSON files of one metanet (one per task) from gmn-bench evaluate")
+    parser.add_argument("results", nargs="+",
+                        help="results JSON files of one metanet (one per task) from gmn-bench evaluate")
     parser.add_argument("--author", action="append", required=True, help="an author (repeat for several)")
     parser.add_argument("--code", default=None, help="http(s) link to the metanet's code")
     parser.add_argument("--paper", default=None, help="http(s) link to the paper")
@@ -54,15 +55,12 @@ def add_leaderboard_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_leaderboard(args: argparse.Namespace) -> int:
     """Rebuild the board; print each task's leader and every rejected submission with its reason."""
-    from .render import write_board
-    from .score import build_board
-    from .submit import add_references
+    from . import add_references, rebuild
 
     if args.add_reference:
         for folder in add_references(args.add_reference, args.submissions, code=args.reference_code):
             print(f"added reference submission {folder}")
-    board = build_board(args.submissions, progress=True)
-    readme, page = write_board(board, args.out)
+    board = rebuild(args.submissions, args.out)
     for task, entries in board.tasks.items():
         best = entries[0]
         print(f"{task}: {len(entries)} entries, first {best.submission.manifest['metanet']['name']} "
@@ -72,5 +70,5 @@ def run_leaderboard(args: argparse.Namespace) -> int:
                 print(f"  note: {entry.submission.id} claims differ from re-scored values: {mismatch}")
     for rejection in board.rejected:
         print(f"rejected {rejection.name}: {rejection.reason}")
-    print(f"wrote {readme} and {page}")
+    print(f"wrote {args.out}/README.md and {args.out}/index.html")
     return 1 if args.strict and board.rejected else 0

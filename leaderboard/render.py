@@ -15,15 +15,14 @@ from matplotlib.figure import Figure
 
 from gmn_bench.tasks import TASKS
 
-from . import score
-from .score import Board, Entry
+from .score import RANK_DECIMALS, Board, Entry
 
-RULES = (f"Each task ranks by its rank metric (Kendall's tau for regression tasks, accuracy for "
-         f"classification; higher is better), re-scored by the leaderboard from the submitted test-set "
-         f"predictions and averaged over seeds (± is the standard deviation over seeds). Scores equal when "
-         f"rounded to {score.RANK_DECIMALS} decimals share a rank; tied rows are listed by earlier submission "
-         f"time, then metanet name. Other metrics are shown, not ranked: regression R² and RMSE, "
-         f"classification macro-F1.")
+RULES = ("Each task ranks by its rank metric (Kendall's tau for regression tasks, accuracy for "
+         "classification; higher is better), re-scored by the leaderboard from the submitted test-set "
+         "predictions and averaged over seeds (± is the standard deviation over seeds). Scores equal when "
+         f"rounded to {RANK_DECIMALS} decimals share a rank; tied rows are listed by earlier submission "
+         "time, then metanet name. Other metrics are shown, not ranked: regression R² and RMSE, "
+         "classification macro-F1.")
 
 
 def _metric_columns(entries: list[Entry]) -> list[str]:
@@ -79,7 +78,7 @@ def _plot_svg(board: Board) -> str:
     heights = [0.6 + 0.35 * len(entries) for _, entries in tasks]
     fig = Figure(figsize=(7.5, sum(heights) + 0.6 * len(tasks)), layout="constrained")
     axes = fig.subplots(len(tasks), 1, squeeze=False, height_ratios=heights)[:, 0]
-    for ax, (task, entries) in zip(axes, tasks):
+    for ax, (task, entries) in zip(axes, tasks, strict=True):
         names = [e.submission.manifest["metanet"]["name"] for e in entries][::-1]
         values = [e.value for e in entries][::-1]
         errors = [e.score.std[e.score.rank_metric] for e in entries][::-1]

@@ -129,7 +129,7 @@ def test_ranking_is_order_independent_and_follows_the_tie_rules(items, rng):
     for e in entries:
         better = [o for o in entries if round(o.value, RANK_DECIMALS) > round(e.value, RANK_DECIMALS)]
         assert e.rank == 1 + len(better)
-    for a, b in zip(entries, entries[1:]):
+    for a, b in zip(entries, entries[1:], strict=False):
         if a.rank == b.rank:
             assert (a.submission.manifest["submitted"], a.submission.manifest["metanet"]["name"]) <= \
                    (b.submission.manifest["submitted"], b.submission.manifest["metanet"]["name"])
