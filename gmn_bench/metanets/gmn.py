@@ -1,0 +1,137 @@
+"""Graph Metanetwork (GMN, Lim et al., ICLR 2024): message passing over parameter graphs.
+
+The input is the parameter graph of a network (:func:`gmn_bench.graphs.to_graph`). Each layer first
+updates every edge from its own state and its two endpoints' states, then every node from its state
+and the means of messages over its incoming and its outgoing edges (so information flows forwards
+and backwards through the network). A mean+max pool over nodes and an MLP give one prediction per
+graph. Every operation treats nodes and edges alike, so relabelling the nodes of a graph (what a
+function-preserving permutation of hidden neurons does) leaves the output unchanged.
+
+Raw parameter values span orders of magnitude (a weight of 1e-3, a running variance of 1e2), so they
+enter as ``asinh(value / weight_scale)`` (elementwise, sign-preserving, linear near zero and
+logarithmic beyond) and every embedding is layer-normalised.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+from torch_geometric.data import Data
+from torch_geometric.nn import MessagePassing, global_max_pool, global_mean_pool
+from torch_geometric.utils import scatter
+
+from ..graphs import (ACTIVATION_CODES, EDGE_TYPES, NODE_FEATURES, NODE_TYPES, PARAMETER_FEATURES, POOLING_CODES,
+                      padded_edge_weights, to_graph)
+
+_COL = {name: i for i, name in enumerate(NODE_FEATURES)}
+_NODE_IN = len(PARAMETER_FEATURES) + len(NODE_TYPES) + len(ACTIVATION_CODES) + len(POOLING_CODES) + 3
+
+
+def _mlp(n_in: int, hidden: int, n_out: int | None = None) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.SiLU(), nn.Linear(hidden, n_out or hidden))
+
+
+def _one_hot(values: torch.Tensor, n: int) -> torch.Tensor:
+    return nn.functional.one_hot(values.long(), n).float()
+
+
+class _Messages(MessagePassing):
+    """For every node, the mean over its incoming edges of ``MLP(source state, edge state)``."""
+
+    def __init__(self, hidden: int):
+        super().__init__(aggr="mean")
+        self.mlp = _mlp(2 * hidden, hidden)
+
+    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        return self.propagate(edge_index, h=h, e=e)
+
+    def message(self, h_j: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        return self.mlp(torch.cat([h_j, e], dim=-1))
+
+
+class _GMNLayer(MessagePassing):
+    """Edge update from (source, target, edge), then node update from (node, incoming, outgoing messages)."""
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.edge_mlp = _mlp(3 * hidden, hidden)
+        self.incoming, self.outgoing = _Messages(hidden), _Messages(hidden)
+        self.node_mlp = _mlp(3 * hidden, hidden)
+        self.edge_norm, self.node_norm = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
+
+    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        e = self.edge_norm(e + self.edge_updater(edge_index, h=h, e=e))
+        messages = [self.incoming(h, edge_index, e), self.outgoing(h, edge_index.flip(0), e)]
+        h = self.node_norm(h + self.node_mlp(torch.cat([h, *messages], dim=-1)))
+        return h, e
+
+    def edge_update(self, h_i: torch.Tensor, h_j: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        return self.edge_mlp(torch.cat([h_j, h_i, e], dim=-1))
+
+
+class GMN(nn.Module):
+    """Graph Metanetwork over :func:`gmn_bench.graphs.to_graph` parameter graphs.
+
+    ``out_dim`` outputs per graph; ``hidden`` node/edge state width; ``layers`` message-passing layers;
+    ``max_kernel`` the largest conv kernel side accepted (edge weights are centred in a
+    ``max_kernel x max_kernel`` grid); ``weight_scale`` the value scale of the ``asinh`` input squashing.
+    """
+
+    name = "gmn"
+
+    def __init__(self, out_dim: int = 1, hidden: int = 64, layers: int = 3, max_kernel: int = 5,
+                 weight_scale: float = 0.01):
+        super().__init__()
+        if max_kernel < 1 or max_kernel % 2 == 0:
+            raise ValueError(f"GMN: max_kernel must be a positive odd integer, got {max_kernel}")
+        self._config = dict(out_dim=out_dim, hidden=hidden, layers=layers, max_kernel=max_kernel,
+                            weight_scale=weight_scale)
+        self.max_kernel, self.weight_scale = max_kernel, weight_scale
+        self.node_embed = nn.Sequential(_mlp(_NODE_IN, hidden), nn.LayerNorm(hidden))
+        self.edge_embed = nn.Sequential(_mlp(max_kernel ** 2 + len(EDGE_TYPES) + 1, hidden), nn.LayerNorm(hidden))
+        self.layers = nn.ModuleList(_GMNLayer(hidden) for _ in range(layers))
+        self.readout = _mlp(2 * hidden, hidden, out_dim)
+
+    def featurize(self, row: Mapping[str, Any]) -> Data:
+        """The parameter graph of a zoo row (values are squashed inside :meth:`forward`)."""
+        data = to_graph(row)
+        if int(data.edge_kernel.max()) > self.max_kernel:
+            raise ValueError(f"GMN.featurize: row {row.get('model_id')!r} has a {int(data.edge_kernel.max())}x"
+                             f"{int(data.edge_kernel.max())} kernel; this GMN takes max_kernel={self.max_kernel}")
+        return data
+
+    def _squash(self, values: torch.Tensor) -> torch.Tensor:
+        return torch.asinh(values / self.weight_scale)
+
+    def _node_inputs(self, x: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+        layer = x[:, _COL["layer"]]
+        depth = layer / scatter(layer, batch, reduce="max").clamp(min=1)[batch]
+        return torch.cat([
+            self._squash(x[:, [_COL[c] for c in PARAMETER_FEATURES]]),
+            _one_hot(x[:, _COL["node_type"]], len(NODE_TYPES)),
+            _one_hot(x[:, _COL["activation"]], len(ACTIVATION_CODES)),
+            _one_hot(x[:, _COL["pooling"]], len(POOLING_CODES)),
+            depth[:, None], x[:, [_COL["stride"]]] - 1, (x[:, [_COL["head"]]] >= 0).float(),
+        ], dim=-1)
+
+    def _edge_inputs(self, data: Data) -> torch.Tensor:
+        return torch.cat([
+            self._squash(padded_edge_weights(data, self.max_kernel)),
+            _one_hot(data.edge_type, len(EDGE_TYPES)),
+            data.edge_kernel[:, None].float() / self.max_kernel,
+        ], dim=-1)
+
+    def forward(self, batch: Data) -> torch.Tensor:
+        """``[num_graphs, out_dim]`` predictions for a ``Batch`` (or a single ``Data``) of parameter graphs."""
+        index = batch.batch if getattr(batch, "batch", None) is not None else \
+            torch.zeros(batch.num_nodes, dtype=torch.long, device=batch.x.device)
+        h = self.node_embed(self._node_inputs(batch.x, index))
+        e = self.edge_embed(self._edge_inputs(batch))
+        for layer in self.layers:
+            h, e = layer(h, batch.edge_index, e)
+        return self.readout(torch.cat([global_mean_pool(h, index), global_max_pool(h, index)], dim=-1))
+
+    def config(self) -> dict:
+        """JSON-able constructor kwargs."""
+        return dict(self._config)
