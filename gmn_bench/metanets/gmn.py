@@ -37,37 +37,47 @@ def _one_hot(values: torch.Tensor, n: int) -> torch.Tensor:
 
 
 class _Messages(MessagePassing):
-    """For every node, the mean over its incoming edges of ``MLP(source state, edge state)``."""
+    """For every node, the mean over its incoming edges of ``MLP(source state, edge state)``.
+
+    The MLP's first layer is split by input (the same function as one layer on the concatenation),
+    so the source term is computed once per node instead of once per edge.
+    """
 
     def __init__(self, hidden: int):
         super().__init__(aggr="mean")
-        self.mlp = _mlp(2 * hidden, hidden)
+        self.source = nn.Linear(hidden, hidden)
+        self.edge = nn.Linear(hidden, hidden, bias=False)
+        self.out = nn.Sequential(nn.SiLU(), nn.Linear(hidden, hidden))
 
     def forward(self, h: torch.Tensor, edge_index: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        return self.propagate(edge_index, h=h, e=e)
+        return self.propagate(edge_index, s=self.source(h), e=e)
 
-    def message(self, h_j: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        return self.mlp(torch.cat([h_j, e], dim=-1))
+    def message(self, s_j: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        return self.out(s_j + self.edge(e))
 
 
 class _GMNLayer(MessagePassing):
-    """Edge update from (source, target, edge), then node update from (node, incoming, outgoing messages)."""
+    """Edge update ``MLP(source, target, edge)``, then node update from (node, incoming, outgoing messages)."""
 
     def __init__(self, hidden: int):
         super().__init__()
-        self.edge_mlp = _mlp(3 * hidden, hidden)
+        self.edge_source = nn.Linear(hidden, hidden)
+        self.edge_target = nn.Linear(hidden, hidden, bias=False)
+        self.edge_self = nn.Linear(hidden, hidden, bias=False)
+        self.edge_out = nn.Sequential(nn.SiLU(), nn.Linear(hidden, hidden))
         self.incoming, self.outgoing = _Messages(hidden), _Messages(hidden)
         self.node_mlp = _mlp(3 * hidden, hidden)
         self.edge_norm, self.node_norm = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
 
     def forward(self, h: torch.Tensor, edge_index: torch.Tensor, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        e = self.edge_norm(e + self.edge_updater(edge_index, h=h, e=e))
+        update = self.edge_updater(edge_index, s=self.edge_source(h), t=self.edge_target(h), e=e)
+        e = self.edge_norm(e + update)
         messages = [self.incoming(h, edge_index, e), self.outgoing(h, edge_index.flip(0), e)]
         h = self.node_norm(h + self.node_mlp(torch.cat([h, *messages], dim=-1)))
         return h, e
 
-    def edge_update(self, h_i: torch.Tensor, h_j: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        return self.edge_mlp(torch.cat([h_j, h_i, e], dim=-1))
+    def edge_update(self, s_j: torch.Tensor, t_i: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        return self.edge_out(s_j + t_i + self.edge_self(e))
 
 
 class GMN(nn.Module):
