@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import torch
 from torch import nn
@@ -283,12 +283,12 @@ def padded_edge_weights(data: Data, side: int) -> torch.Tensor:
         raise ValueError(f"padded_edge_weights: the graph has a {int(kernel.max())}x{int(kernel.max())} kernel, "
                          f"larger than side={side}")
     counts = kernel * kernel
-    edge_of = torch.repeat_interleave(torch.arange(kernel.numel()), counts)
+    edge_of = torch.repeat_interleave(torch.arange(kernel.numel(), device=kernel.device), counts)
     if edge_of.numel() != data.weight_values.numel():
         raise ValueError(f"padded_edge_weights: edge_kernel implies {edge_of.numel()} weight values, "
                          f"weight_values has {data.weight_values.numel()}")
     start = torch.cumsum(counts, 0) - counts
-    j = torch.arange(edge_of.numel()) - start[edge_of]
+    j = torch.arange(edge_of.numel(), device=kernel.device) - start[edge_of]
     k = kernel[edge_of]
     margin = (side - k) // 2
     slot = (j // k + margin) * side + j % k + margin
@@ -297,27 +297,37 @@ def padded_edge_weights(data: Data, side: int) -> torch.Tensor:
     return out
 
 
+class _Layout(NamedTuple):
+    state: dict[str, torch.Tensor]  # the spec's state_dict (values unused: names, shapes, dtypes)
+    floating: list[str]  # names of the floating entries, in the order of their global ids
+    node_ids: torch.Tensor  # [num_nodes, len(PARAMETER_FEATURES)] global id in each parameter slot (< 2: none)
+    weight_ids: torch.Tensor  # [num weight values] global id of each stored edge weight
+    num_nodes: int
+
+
 @lru_cache(maxsize=64)
-def _layout(spec_json: str) -> tuple[dict[str, torch.Size], list[str], torch.Tensor, torch.Tensor, torch.Tensor]:
+def _layout(spec_json: str) -> _Layout:
     """Where every floating state-dict value of a spec's network lands in its graph.
 
-    Builds the graph of a float64 copy whose values are their own (1-based, +1) global indices, so the
-    graph's slots name the values they hold: returns (shapes, names, node_slot_ids, weight_ids, n_nodes).
+    Builds the graph of a float64 copy whose values are their own global ids (2, 3, ...; never the
+    0/1 defaults of the parameter features), so each slot of the graph names the value it holds.
     """
-    module = build_model(json.loads(spec_json)).double()
-    state = {k: v for k, v in module.state_dict().items() if v.is_floating_point()}
-    offset = 2  # ids >= 2 never collide with the 0/1 defaults of the parameter features
+    module = build_model(json.loads(spec_json))
+    state = module.state_dict()
+    traced = module.double()
+    floating = [k for k, v in traced.state_dict().items() if v.is_floating_point()]
+    offset = 2
     with torch.no_grad():
-        for tensor in state.values():
+        for name in floating:
+            tensor = traced.state_dict()[name]
             tensor.copy_(torch.arange(offset, offset + tensor.numel(), dtype=torch.float64).reshape(tensor.shape))
             offset += tensor.numel()
-    g = _build(module, _family(module), _Builder(torch.float64))
-    node_ids = g.x[:, [_COL[c] for c in PARAMETER_FEATURES]]
-    placed = torch.cat([node_ids[node_ids >= 2], g.weight_values]).long()
+    g = _build(traced, _family(traced), _Builder(torch.float64))
+    node_ids = g.x[:, [_COL[c] for c in PARAMETER_FEATURES]].long()
+    placed = torch.cat([node_ids[node_ids >= 2], g.weight_values.long()])
     if not torch.equal(placed.sort().values, torch.arange(2, offset)):
         raise AssertionError(f"graph layout of {spec_json} does not hold every state value exactly once")
-    return ({k: v.shape for k, v in state.items()}, list(state), node_ids.long(), g.weight_values.long(),
-            torch.tensor(g.num_nodes))
+    return _Layout({k: v.clone() for k, v in state.items()}, floating, node_ids, g.weight_values.long(), g.num_nodes)
 
 
 def graph_to_state_dict(data: Data, spec: Mapping[str, Any] | str) -> dict[str, torch.Tensor]:
@@ -328,20 +338,19 @@ def graph_to_state_dict(data: Data, spec: Mapping[str, Any] | str) -> dict[str, 
     Raises ``ValueError`` if the graph's shape does not match the spec.
     """
     spec_json = spec_to_json(_spec_dict(spec))
-    shapes, names, node_ids, weight_ids, n_nodes = _layout(spec_json)
-    if data.num_nodes != int(n_nodes) or data.weight_values.numel() != weight_ids.numel():
+    layout = _layout(spec_json)
+    if data.num_nodes != layout.num_nodes or data.weight_values.numel() != layout.weight_ids.numel():
         raise ValueError(f"graph_to_state_dict: graph with {data.num_nodes} nodes and {data.weight_values.numel()} "
-                         f"weights does not match spec {spec_json} ({int(n_nodes)} nodes, {weight_ids.numel()} weights)")
-    flat = torch.zeros(sum(s.numel() for s in shapes.values()), dtype=data.weight_values.dtype)
-    flat[weight_ids - 2] = data.weight_values
-    node_values = data.x[:, [_COL[c] for c in PARAMETER_FEATURES]]
-    on_node = node_ids >= 2
-    flat[node_ids[on_node] - 2] = node_values[on_node]
-    state = dict(zip(names, flat.split([shapes[n].numel() for n in names])))
-    out = {}
-    for name, tensor in build_model(json.loads(spec_json)).state_dict().items():
-        out[name] = state[name].reshape(shapes[name]).to(tensor.dtype) if name in state else torch.zeros_like(tensor)
-    return out
+                         f"weights does not match spec {spec_json} ({layout.num_nodes} nodes, "
+                         f"{layout.weight_ids.numel()} weights)")
+    sizes = [layout.state[name].numel() for name in layout.floating]
+    flat = torch.zeros(sum(sizes), dtype=data.weight_values.dtype)
+    flat[layout.weight_ids - 2] = data.weight_values
+    on_node = layout.node_ids >= 2
+    flat[layout.node_ids[on_node] - 2] = data.x[:, [_COL[c] for c in PARAMETER_FEATURES]][on_node]
+    values = dict(zip(layout.floating, flat.split(sizes)))
+    return {name: values[name].reshape(t.shape).to(t.dtype) if name in values else torch.zeros_like(t)
+            for name, t in layout.state.items()}
 
 
 def from_graph(data: Data, spec: Mapping[str, Any] | str) -> nn.Module:

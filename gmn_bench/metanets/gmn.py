@@ -35,8 +35,8 @@ def _mlp(n_in: int, hidden: int, n_out: int | None = None) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, hidden), nn.SiLU(), nn.Linear(hidden, n_out or hidden))
 
 
-def _one_hot(values: torch.Tensor, n: int) -> torch.Tensor:
-    return nn.functional.one_hot(values.long(), n).float()
+def _one_hot(values: torch.Tensor, n: int, like: torch.Tensor) -> torch.Tensor:
+    return nn.functional.one_hot(values.long(), n).to(like.dtype)
 
 
 class _Messages(MessagePassing):
@@ -125,17 +125,18 @@ class GMN(nn.Module):
         depth = layer / scatter(layer, batch, reduce="max").clamp(min=1)[batch]
         return torch.cat([
             self._squash(x[:, [_COL[c] for c in PARAMETER_FEATURES]]),
-            _one_hot(x[:, _COL["node_type"]], len(NODE_TYPES)),
-            _one_hot(x[:, _COL["activation"]], len(ACTIVATION_CODES)),
-            _one_hot(x[:, _COL["pooling"]], len(POOLING_CODES)),
-            depth[:, None], x[:, [_COL["stride"]]] - 1, (x[:, [_COL["head"]]] >= 0).float(),
+            _one_hot(x[:, _COL["node_type"]], len(NODE_TYPES), x),
+            _one_hot(x[:, _COL["activation"]], len(ACTIVATION_CODES), x),
+            _one_hot(x[:, _COL["pooling"]], len(POOLING_CODES), x),
+            depth[:, None], x[:, [_COL["stride"]]] - 1, (x[:, [_COL["head"]]] >= 0).to(x.dtype),
         ], dim=-1)
 
     def _edge_inputs(self, data: Data) -> torch.Tensor:
+        weights = padded_edge_weights(data, self.max_kernel)
         return torch.cat([
-            self._squash(padded_edge_weights(data, self.max_kernel)),
-            _one_hot(data.edge_type, len(EDGE_TYPES)),
-            data.edge_kernel[:, None].float() / self.max_kernel,
+            self._squash(weights),
+            _one_hot(data.edge_type, len(EDGE_TYPES), weights),
+            data.edge_kernel[:, None].to(weights.dtype) / self.max_kernel,
         ], dim=-1)
 
     def forward(self, batch: Data) -> torch.Tensor:
