@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from torch_geometric.loader import DataLoader
 
 from conftest import SPECS, trained_like
-from gmn_bench import build_model
+from gmn_bench import build_model, make_row
 from gmn_bench.graphs import to_graph
 from gmn_bench.metanets import GMN
 from spec_strategies import ANY_SPEC
@@ -131,16 +131,10 @@ def test_contract_featurize_forward_config(rows):
     assert out.shape == (len(rows), 3) and torch.isfinite(out).all()
     torch.testing.assert_close(out[2:3], gmn(graphs[2]), rtol=1e-5, atol=1e-6)  # batching does not mix graphs
     with pytest.raises(ValueError, match="max_kernel=3"):
-        GMN(max_kernel=3).featurize({**rows[2], **_cnn5_row(rows[2])})
+        spec = {"family": "cnn", "channels": [2], "kernel_size": 5}
+        GMN(max_kernel=3).featurize(make_row("cnn5", spec, build_model(spec), epoch=0))
     with pytest.raises(ValueError, match="odd"):
         GMN(max_kernel=4)
-
-
-def _cnn5_row(template):
-    from gmn_bench import make_row
-
-    spec = {"family": "cnn", "channels": [2], "kernel_size": 5}
-    return make_row("cnn5", spec, build_model(spec), epoch=0)
 
 
 def test_fits_targets_with_adam(rows):
