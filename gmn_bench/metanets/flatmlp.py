@@ -7,6 +7,7 @@ refuses zoos that mix architectures.
 """
 from __future__ import annotations
 
+import json
 from typing import Iterable, Mapping
 
 import torch
@@ -36,7 +37,9 @@ class FlatMLP(nn.Module):
         archs = sorted({row["arch"] for row in rows})
         if len(archs) > 1:
             shown = "; ".join(archs[:3]) + (f"; ... ({len(archs) - 3} more)" if len(archs) > 3 else "")
-            raise MetanetNotApplicable(f"{cls.name} reads one architecture, but this zoo mixes {len(archs)}: {shown}")
+            families = sorted({json.loads(a)["family"] for a in archs})
+            raise MetanetNotApplicable(f"{cls.name} reads one architecture, but this zoo mixes {len(archs)} "
+                                       f"(families {', '.join(families)}): {shown}")
 
     def featurize(self, row: Mapping) -> Data:
         return Data(x=torch.cat([t.values for t in layer_tensors(row)])[None])
