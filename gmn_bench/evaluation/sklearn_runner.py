@@ -2,6 +2,8 @@
 
 Rows are featurized once; each seed fits a fresh estimator (``random_state=seed``) on the
 training split and predicts the test split. The validation split is not used (no epochs).
+Fitting uses one OpenMP thread: zoos are small, and thread start-up (and contention on a
+shared machine) would dominate; the fitted model is the same with any thread count.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import time
 from typing import Mapping
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..tasks import Task
 from .features import featurize_rows
@@ -27,8 +30,9 @@ def fit_seed(metanet, task: Task, features: Mapping[str, np.ndarray], seed: int)
     start = time.perf_counter()
     targets = task.targets("train")
     y = [targets[m] for m in task.rows("train")["model_id"]]
-    estimator = metanet.estimator(task.task_type, seed).fit(features["train"], y)
-    test_x = dict(zip(task.rows("test")["model_id"], features["test"]))
+    with threadpool_limits(limits=1, user_api="openmp"):
+        estimator = metanet.estimator(task.task_type, seed).fit(features["train"], y)
+        test_x = dict(zip(task.rows("test")["model_id"], features["test"]))
+        predictions = predict(task, lambda rows: list(estimator.predict(np.stack([test_x[m] for m in rows["model_id"]]))))
     fitted = SklearnPredictor(estimator, metanet.featurize)
-    predictions = predict(task, lambda rows: list(estimator.predict(np.stack([test_x[m] for m in rows["model_id"]]))))
     return SeedResult(seed, task.evaluate(predictions), predictions, None, time.perf_counter() - start), fitted
