@@ -136,7 +136,7 @@ def main(argv=None) -> int:
     ev.add_argument("--metanet", default="all", help="metanet name, comma-separated names, or 'all' "
                     "('all' skips metanets that cannot read the zoo)")
     ev.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1)")
-    ev.add_argument("--epochs", type=int, default=None, help="training epochs of torch metanets (default: gmn_bench.evaluation.DEFAULT_EPOCHS)")
+    ev.add_argument("--epochs", type=int, default=None, help="training epochs of torch metanets (default: gmn_bench.evaluation.DEFAULT_EPOCHS, 100)")
     ev.add_argument("--out", default="results", help="folder for <task>__<metanet>.json and .png")
     ev.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     ev.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")

@@ -15,7 +15,7 @@ from .plots import plot_results
 from .results import make_results, write_results
 
 DEFAULT_SEEDS = (0, 1, 2)
-DEFAULT_EPOCHS = 30
+DEFAULT_EPOCHS = 100
 
 
 def resolve_metanet(name: str) -> type:
