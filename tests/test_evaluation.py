@@ -11,6 +11,7 @@ from gmn_bench import build_model, make_row, write_zoo
 from gmn_bench.cli import main
 from gmn_bench.evaluation import (Objective, ResultsFormatError, SklearnPredictor, comparison_table, evaluate_metanet,
                                   save_results, score, validate_results)
+from gmn_bench.metanets import StatNN
 from gmn_bench.tasks import TaskInputError, get_task
 
 HYPERPARAMS = dict(optimizer="adam", learning_rate=1e-3, weight_decay=0.0, label_smoothing=0.0, batch_size=32,
@@ -35,8 +36,7 @@ def test_runner_writes_a_valid_results_file_with_a_plot(statnn_run, task):
     loaded = validate_results(path)
     assert loaded == json.loads(json.dumps(results))
     assert loaded["seeds"] == [0, 1] and loaded["metanet"]["name"] == "statnn"
-    assert loaded["metanet"]["n_params"] == sum(p.numel() for p in torch.nn.Module.parameters(
-        __import__("gmn_bench.metanets", fromlist=["StatNN"]).StatNN(out_dim=1)))
+    assert loaded["metanet"]["n_params"] == sum(p.numel() for p in StatNN(out_dim=1).parameters())
     assert loaded["zoo"]["fingerprint"].startswith("sha256:") and loaded["protocol"]["loss"] == "sigmoid_bce"
     for seed in loaded["per_seed"]:
         assert sorted(seed["predictions"]) == task.test_ids()

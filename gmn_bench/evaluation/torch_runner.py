@@ -4,7 +4,7 @@ Adam (lr 1e-3), batch size 32, the task's :class:`Objective`, a fixed number of 
 every epoch the validation split is scored with the task's rank metric and the best epoch's
 test predictions are kept (ties keep the earlier epoch). Rows are featurized once by
 :func:`featurize_splits` and reused by every seed; a seed fixes the initial weights and the
-batch order, so a rerun on the same device gives the same numbers.
+batch order, so a rerun on the same device with the same thread count gives the same numbers.
 """
 from __future__ import annotations
 
