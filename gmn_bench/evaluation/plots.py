@@ -35,12 +35,13 @@ def plot_results(results: Mapping[str, Any], truth: Mapping[str, Any], path: str
         counts = Counter((truth[m], v) for r in results["per_seed"] for m, v in r["predictions"].items())
         grid = [[counts[(t, p)] for p in classes] for t in classes]
         ax.imshow(grid, cmap="Blues")
+        top = max(max(row) for row in grid)
         for i, row in enumerate(grid):
             for j, n in enumerate(row):
-                ax.text(j, i, str(n), ha="center", va="center")
+                ax.text(j, i, str(n), ha="center", va="center", color="white" if n > top / 2 else "black")
         ax.set_xticks(range(len(classes)), classes)
         ax.set_yticks(range(len(classes)), classes)
-        ax.set_xlabel("predicted")
+        ax.set_xlabel("predicted (counts over all seeds)")
         ax.set_ylabel("true")
     ax.set_title(_title(results), fontsize=9)
     fig.tight_layout()

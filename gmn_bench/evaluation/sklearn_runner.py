@@ -32,7 +32,6 @@ def fit_seed(metanet, task: Task, features: Mapping[str, np.ndarray], seed: int)
     y = [targets[m] for m in task.rows("train")["model_id"]]
     with threadpool_limits(limits=1, user_api="openmp"):
         estimator = metanet.estimator(task.task_type, seed).fit(features["train"], y)
-        test_x = dict(zip(task.rows("test")["model_id"], features["test"]))
-        predictions = predict(task, lambda rows: list(estimator.predict(np.stack([test_x[m] for m in rows["model_id"]]))))
+        predictions = predict(task, lambda rows: list(estimator.predict(features["test"])))  # rows: the test rows
     fitted = SklearnPredictor(estimator, metanet.featurize)
     return SeedResult(seed, task.evaluate(predictions), predictions, None, time.perf_counter() - start), fitted

@@ -36,7 +36,7 @@ class FlatMLP(nn.Module):
         """Raise :class:`MetanetNotApplicable` unless every row has the same ``arch``."""
         archs = sorted({row["arch"] for row in rows})
         if len(archs) > 1:
-            shown = "; ".join(archs[:3]) + (f"; ... ({len(archs) - 3} more)" if len(archs) > 3 else "")
+            shown = "; ".join(archs[:2]) + (f"; ... ({len(archs) - 2} more)" if len(archs) > 2 else "")
             families = sorted({json.loads(a)["family"] for a in archs})
             raise MetanetNotApplicable(f"{cls.name} reads one architecture, but this zoo mixes {len(archs)} "
                                        f"(families {', '.join(families)}): {shown}")
