@@ -164,3 +164,16 @@ def test_cli_evaluates_one_task_with_one_baseline(tmp_path, capsys):
 def test_cli_names_bad_requests(tmp_path, capsys, argv, message):
     assert main(["evaluate", "--out", str(tmp_path), "--quiet", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_cli_all_skips_metanets_that_cannot_read_the_zoo(tmp_path, capsys, monkeypatch):
+    from gmn_bench.metanets import METANETS
+
+    for name in ("deepsets", "statnn"):  # keep the run short: one metanet that applies, one that does not
+        monkeypatch.delitem(METANETS, name)
+    assert main(["evaluate", "--task", "accuracy-prediction", "--metanet", "all", "--seeds", "1", "--out",
+                 str(tmp_path), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "skipped flatmlp on accuracy-prediction: flatmlp reads one architecture" in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["accuracy-prediction__statnn-gbt.json",
+                                                          "accuracy-prediction__statnn-gbt.png"]
