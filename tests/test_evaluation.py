@@ -10,7 +10,7 @@ from sklearn.linear_model import Ridge
 from gmn_bench import build_model, make_row, write_zoo
 from gmn_bench.cli import main
 from gmn_bench.evaluation import (Objective, ResultsFormatError, SklearnPredictor, comparison_table, evaluate_metanet,
-                                  save_results, score, validate_results)
+                                  featurize_splits, save_results, score, train_seed, validate_results)
 from gmn_bench.metanets import StatNN
 from gmn_bench.tasks import TaskInputError, get_task
 
@@ -177,3 +177,11 @@ def test_cli_all_skips_metanets_that_cannot_read_the_zoo(tmp_path, capsys, monke
     assert "skipped flatmlp on accuracy-prediction: flatmlp reads one architecture" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["accuracy-prediction__statnn-gbt.json",
                                                           "accuracy-prediction__statnn-gbt.png"]
+
+
+def test_score_accepts_a_trained_torch_metanet(task):
+    objective = Objective(task.task_type, task.targets("train").values())
+    data = featurize_splits(StatNN(out_dim=1), task, objective, progress=False)
+    result, fitted = train_seed(StatNN, {}, task, data, objective, seed=0, epochs=1, progress=False)
+    assert result.best_epoch == 1
+    assert score(task, fitted) == result.metrics  # a FittedMetanet is a rows -> predictions callable
