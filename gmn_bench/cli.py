@@ -75,6 +75,57 @@ def _cmd_parameter_prediction(args) -> int:
     return 0
 
 
+def _cmd_submit(args) -> int:
+    from leaderboard.cli import run_submit
+
+    return run_submit(args)
+
+
+def _cmd_leaderboard(args) -> int:
+    from leaderboard.cli import run_leaderboard
+
+    return run_leaderboard(args)
+
+
+def _names(value: str, known, what: str) -> list[str]:
+    names = list(known) if value == "all" else [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise ValueError(f"unknown {what} {unknown or value!r}; expected 'all' or comma-separated names from {sorted(known)}")
+    return names
+
+
+def _cmd_evaluate(args) -> int:
+    from .evaluation import DEFAULT_EPOCHS, comparison_table, evaluate_metanet, save_results
+    from .metanets import METANETS, MetanetNotApplicable
+    from .tasks import TASKS, get_task
+
+    tasks, metanets = _names(args.task, TASKS, "task"), _names(args.metanet, METANETS, "metanet")
+    threads = torch.get_num_threads()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    results, cache = [], {}
+    try:
+        for task_name in tasks:
+            task = get_task(task_name, zoo=args.zoo, revision=args.revision)
+            for name in metanets:
+                try:
+                    result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=args.epochs or DEFAULT_EPOCHS,
+                                              device=args.device, progress=not args.quiet, feature_cache=cache)
+                except MetanetNotApplicable as e:
+                    if args.metanet != "all":
+                        raise
+                    print(f"skipped {name} on {task_name}: {e}")
+                    continue
+                print(f"wrote {save_results(result, task, args.out)}")
+                results.append(result)
+    finally:
+        torch.set_num_threads(threads)
+    print()
+    print(comparison_table(results) if results else "no results")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="gmn-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +156,27 @@ def main(argv=None) -> int:
     pub.add_argument("--private", action="store_true")
     pub.add_argument("--dry-run", metavar="DIR", help="write what would be uploaded to DIR instead")
     pub.set_defaults(func=_cmd_publish)
+    from leaderboard.cli import add_leaderboard_arguments, add_submit_arguments
+
+    submit = sub.add_parser("submit", help="package results files as a leaderboard submission (local folder or Hub PR)")
+    add_submit_arguments(submit)
+    submit.set_defaults(func=_cmd_submit)
+    board = sub.add_parser("leaderboard", help="check, re-score and rank every submission; rebuild the board pages")
+    add_leaderboard_arguments(board)
+    board.set_defaults(func=_cmd_leaderboard)
+    ev = sub.add_parser("evaluate", help="train and score metanets on tasks; write results JSON + plots, print a table")
+    ev.add_argument("--zoo", default=str(DEFAULT_ZOO), help="Hub repo id or local zoo folder (default: embedded zoo)")
+    ev.add_argument("--revision", default=None, help="Hub revision (tag, branch or commit) of the zoo")
+    ev.add_argument("--task", default="all", help="task name, comma-separated names, or 'all'")
+    ev.add_argument("--metanet", default="all", help="metanet name, comma-separated names, or 'all' "
+                    "('all' skips metanets that cannot read the zoo)")
+    ev.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1)")
+    ev.add_argument("--epochs", type=int, default=None, help="training epochs of torch metanets (default: gmn_bench.evaluation.DEFAULT_EPOCHS, 100)")
+    ev.add_argument("--out", default="results", help="folder for <task>__<metanet>.json and .png")
+    ev.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    ev.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    ev.add_argument("--quiet", action="store_true", help="no progress bars")
+    ev.set_defaults(func=_cmd_evaluate)
     pp = sub.add_parser("parameter-prediction",
                         help="train the reference GHN (or score a predictions folder) on the parameter-prediction task")
     pp.add_argument("--zoo", default=str(DEFAULT_ZOO), help="zoo Hub repo id or folder (default: the embedded zoo)")
@@ -122,6 +194,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "publish" and not (args.repo_id or args.dry_run):
         parser.error("publish needs --repo-id ORG/NAME (or --dry-run DIR)")
+    if args.command == "evaluate" and args.seeds < 1:
+        parser.error("evaluate needs --seeds of at least 1")
     try:
         return args.func(args)
     except (ValueError, RuntimeError, FileExistsError) as e:  # our errors carry a clear message

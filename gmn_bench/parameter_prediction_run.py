@@ -1,36 +1,26 @@
 """One parameter-prediction run: train the reference GHN (or take a predictions folder), write the
-predictions as safetensors, score them against the reference rows and write a results JSON."""
+predictions as safetensors, score them against the reference rows and write a results JSON.
+
+The JSON follows the results envelope (``gmn_bench.evaluation``) where it applies, but is not a
+``results_schema.json`` file: ``task_type`` is ``"parameter-prediction"`` and ``metrics`` is
+``{row: {split: {"mean", "std", "n"}}}`` (mean/std over the networks of a split, one seed)."""
 from __future__ import annotations
 
 import inspect
 import json
-import os
-import platform
-import subprocess
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
-from . import __version__
 from .cifar import load_cifar10
+from .evaluation.environment import environment
 from .metanets.ghn import GHN, train_ghn
 from .tasks import zoo_fingerprint
 from .tasks.parameter_prediction import ParameterPredictionTask, save_predictions
 
 SCHEMA = "gmn-bench/results/v1"
-
-
-def _environment() -> dict:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                                cwd=Path(__file__).parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
-    return {"gmn_bench_version": __version__, "git_commit": commit, "python": platform.python_version(),
-            "torch": torch.__version__,
-            "hardware": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "gpu": None}}
 
 
 def predict_with_ghn(task: ParameterPredictionTask, train_steps: int, seed: int = 0, train_limit: int | None = None,
@@ -60,14 +50,14 @@ def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, pre
     if predictions is None:
         ghn, predicted, train_seconds = predict_with_ghn(task, train_steps, seed, train_limit, progress)
         save_predictions(predicted, out / "predictions")
-        training = {k: p.default for k, p in inspect.signature(train_ghn).parameters.items()
+        defaults = {k: p.default for k, p in inspect.signature(train_ghn).parameters.items()
                     if p.default is not p.empty and k != "progress"}
-        metanet = {"name": ghn.name, "n_params": sum(p.numel() for p in ghn.parameters()),
-                   "config": {**ghn.config(), "train_steps": train_steps, "train_limit": train_limit,
-                              "training": {**training, "steps": train_steps, "seed": seed}}}
+        metanet = {"name": ghn.name, "n_params": sum(p.numel() for p in ghn.parameters()), "config": ghn.config()}
+        protocol = {**defaults, "steps": train_steps, "train_limit": train_limit, "seed": seed}
     else:
         predicted, train_seconds = predictions, 0.0
         metanet = {"name": f"predictions:{Path(predictions).name}", "n_params": None, "config": {}}
+        protocol = {}
     scored = task.evaluate(predicted, progress=progress)
     references = task.references(progress=progress)
     metrics = {**scored["metrics"], **references["metrics"]}
@@ -77,9 +67,9 @@ def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, pre
         "task_type": "parameter-prediction", "task_config": task.config(),
         "zoo": {"path_or_repo_id": task.zoo, "revision": task.revision,
                 "fingerprint": zoo_fingerprint(task.zoo, task.revision)},
-        "metanet": metanet, "seeds": [seed],
+        "metanet": metanet, "protocol": protocol, "seeds": [seed],
         "per_seed": [{"seed": seed, "metrics": metrics, "per_network": per_network, "train_seconds": train_seconds}],
-        "metrics": metrics, "environment": _environment(),
+        "metrics": metrics, "environment": environment(),
         "timings": {"train_seconds": train_seconds, "total_seconds": time.perf_counter() - start},
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

@@ -3,26 +3,31 @@ import copy
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
+from torch_geometric.loader import DataLoader
 
 from conftest import SPECS, trained_like
 from gmn_bench import build_model, make_row
 from gmn_bench.architectures import ViT
-from gmn_bench.graphs import EDGE_TYPES, NODE_FEATURES, to_graph
+from gmn_bench.graphs import (ACTIVATION_CODES, EDGE_TYPES, NODE_FEATURES, NODE_TYPES, POOLING_CODES, from_graph,
+                              graph_to_state_dict, padded_edge_weights, to_graph)
+from spec_strategies import ANY_SPEC
 
 PIXELS = 3 * 32 * 32
 
 
 def expected_counts(spec):
-    """(nodes, edges, K) of the parameter graph, from the spec alone."""
+    """(nodes, edges, kernel sides) of the parameter graph, from the spec alone."""
     f = spec["family"]
     if f == "mlp":
         d, w = spec["depth"], spec["width"]
-        return PIXELS + d * w + 10, PIXELS * w + (d - 1) * w * w + 10 * w, 1
+        return PIXELS + d * w + 10, PIXELS * w + (d - 1) * w * w + 10 * w, {1}
     if f == "cnn":
         c = spec["channels"]
         edges = 3 * c[0] + sum(a * b for a, b in zip(c, c[1:])) + 10 * c[-1]
-        return 3 + sum(c) + 10, edges, spec.get("kernel_size", 3) ** 2
+        return 3 + sum(c) + 10, edges, {1, spec.get("kernel_size", 3)}
     if f == "resnet":
         widths, bps = spec["widths"], spec.get("blocks_per_stage", 1)
         nodes, edges, c_in = 3 + widths[0] + 10, 3 * widths[0] + 10 * widths[-1], widths[0]
@@ -32,15 +37,16 @@ def expected_counts(spec):
                 nodes += 2 * c_out + proj * c_out
                 edges += c_in * c_out + c_out * c_out + c_out + proj * c_in * c_out
                 c_in = c_out
-        return nodes, edges, 9
+        return nodes, edges, {0, 1, 3}  # residual edges carry no weight; head and 1x1 shortcuts one
     if f == "vit":
         p, dim, depth, r = spec["patch_size"], spec["dim"], spec["depth"], spec.get("mlp_ratio", 2)
         cls = spec.get("pool", "cls") == "cls"
         tokens = (32 // p) ** 2 + cls
-        nodes = 3 + dim + tokens + cls + depth * (7 * dim + r * dim) + dim + 10
-        edges = (3 * dim + tokens * dim + cls * dim + depth * (4 * dim * dim + 2 * r * dim * dim + 4 * dim)
+        pixels = 3 * p * p  # the patch embedding is a linear map of one patch's pixels
+        nodes = pixels + dim + tokens + cls + depth * (7 * dim + r * dim) + dim + 10
+        edges = (pixels * dim + tokens * dim + cls * dim + depth * (4 * dim * dim + 2 * r * dim * dim + 4 * dim)
                  + dim + 10 * dim)
-        return nodes, edges, p * p
+        return nodes, edges, {0, 1}
     raise AssertionError(f)
 
 
@@ -65,15 +71,29 @@ def test_counts_and_layout(spec):
     torch.manual_seed(0)
     module = trained_like(build_model(spec))
     g = to_graph(module)
-    nodes, edges, k = expected_counts(spec)
+    nodes, edges, sides = expected_counts(spec)
     assert g.family == spec["family"]
     assert g.num_nodes == g.x.shape[0] == nodes
     assert g.edge_index.shape == (2, edges)
-    assert g.edge_attr.shape == (edges, k + 1)
+    assert g.edge_type.shape == g.edge_kernel.shape == (edges,)
+    assert set(g.edge_kernel.unique().tolist()) == sides
     assert g.x.shape[1] == len(NODE_FEATURES)
     assert g.edge_index.min() >= 0 and g.edge_index.max() < nodes
-    assert set(g.edge_attr[:, -1].unique().tolist()) <= set(EDGE_TYPES.values())
+    assert set(g.edge_type.unique().tolist()) <= set(EDGE_TYPES.values())
     g.validate(raise_on_error=True)
+
+
+@pytest.mark.parametrize("spec", COUNT_SPECS, ids=lambda s: f"{s['family']}-{len(str(s))}")
+def test_weight_storage_has_no_padding(spec):
+    """Exactly one stored value per weight-matrix/kernel/embedding entry, and few bytes per edge."""
+    module = build_model(spec)
+    g = to_graph(module)
+    on_edges = sum(p.numel() for n, p in module.named_parameters()
+                   if p.dim() > 1 or n in ("pos_embed", "cls_token"))
+    assert g.weight_values.numel() == int((g.edge_kernel.long() ** 2).sum()) == on_edges
+    graph_bytes = sum(t.numel() * t.element_size() for t in (g.x, g.edge_index, g.edge_type, g.edge_kernel,
+                                                             g.weight_values))
+    assert graph_bytes <= 20 * g.num_edges + 4 * on_edges + 4 * g.x.numel()
 
 
 @pytest.mark.parametrize("family", list(SPECS))
@@ -82,7 +102,6 @@ def test_every_parameter_value_is_in_the_graph(family):
     torch.manual_seed(1)
     module = trained_like(build_model(SPECS[family]))
     g = to_graph(module)
-    k = g.edge_dim_weights
     weights = sum(p.detach().double().sum() for n, p in module.named_parameters()
                   if "norm" not in n and "bn" not in n and not n.startswith("stem.1") and ".shortcut.1." not in n
                   and not n.endswith("bias"))
@@ -91,7 +110,7 @@ def test_every_parameter_value_is_in_the_graph(family):
                  and not n.startswith("stem.1") and ".shortcut.1." not in n)
     norm_shift = sum(m.bias.detach().double().sum() for m in module.modules()
                      if isinstance(m, (nn.BatchNorm2d, nn.LayerNorm)))
-    torch.testing.assert_close(g.edge_attr[:, :k].double().sum(), torch.as_tensor(weights, dtype=torch.double))
+    torch.testing.assert_close(g.weight_values.double().sum(), torch.as_tensor(weights, dtype=torch.double))
     torch.testing.assert_close(g.x[:, 2].double().sum(), torch.as_tensor(biases, dtype=torch.double))
     torch.testing.assert_close(g.x[:, 4].double().sum(), torch.as_tensor(norm_shift, dtype=torch.double))
 
@@ -104,16 +123,22 @@ def test_conv_edge_carries_kernel():
     src, dst = 3 + 2, 3 + 4 + 5
     (idx,) = ((g.edge_index[0] == src) & (g.edge_index[1] == dst)).nonzero(as_tuple=True)
     assert idx.numel() == 1
-    torch.testing.assert_close(g.edge_attr[idx[0], :9], w[5, 2].reshape(9).detach())
-    assert g.edge_attr[idx[0], 9] == EDGE_TYPES["weight"]
+    assert g.edge_kernel[idx[0]] == 3 and g.edge_type[idx[0]] == EDGE_TYPES["weight"]
+    torch.testing.assert_close(padded_edge_weights(g, 3)[idx[0]], w[5, 2].reshape(9).detach())
+    centred = padded_edge_weights(g, 5)[idx[0]].reshape(5, 5)  # a 3x3 kernel is the centre of a 5x5 one
+    torch.testing.assert_close(centred[1:4, 1:4], w[5, 2].detach())
+    assert centred.abs().sum() == w[5, 2].abs().sum()
+    with pytest.raises(ValueError, match="larger than side=1"):
+        padded_edge_weights(g, 1)
 
 
 def test_resnet_residual_edges():
     spec = {"family": "resnet", "widths": [4, 8], "blocks_per_stage": 1}
     g = to_graph(build_model(spec))
-    residual = g.edge_attr[:, -1] == EDGE_TYPES["residual"]
+    residual = g.edge_type == EDGE_TYPES["residual"]
     assert int(residual.sum()) == 4 + 8
-    assert (g.edge_attr[residual, :-1] == 0).all()
+    assert (g.edge_kernel[residual] == 0).all()
+    assert (padded_edge_weights(g, 3)[residual] == 0).all()
 
 
 def test_row_input_matches_module_and_stores_family():
@@ -125,7 +150,8 @@ def test_row_input_matches_module_and_stores_family():
                    label_smoothing=0.1, batch_size=32, epochs=2, augmentation="flip", data_seed=7)
     a, b = to_graph(module), to_graph(row)
     assert b.family == "cnn"
-    assert torch.equal(a.x, b.x) and torch.equal(a.edge_index, b.edge_index) and torch.equal(a.edge_attr, b.edge_attr)
+    for key in ("x", "edge_index", "edge_type", "edge_kernel", "weight_values"):
+        assert torch.equal(a[key], b[key]), key
 
 
 def test_unsupported_module_names_layer_and_type():
@@ -150,8 +176,9 @@ def _sorted_rows(a: torch.Tensor) -> np.ndarray:
 
 def _graph_signature(g):
     """Node-relabelling invariant: multisets of node rows, edge rows and (x_src, x_dst, edge) rows."""
-    triples = torch.cat([g.x[g.edge_index[0]], g.x[g.edge_index[1]], g.edge_attr], dim=1)
-    return _sorted_rows(g.x), _sorted_rows(g.edge_attr), _sorted_rows(triples)
+    edges = torch.cat([padded_edge_weights(g, 5), g.edge_type[:, None].float(), g.edge_kernel[:, None].float()], 1)
+    triples = torch.cat([g.x[g.edge_index[0]], g.x[g.edge_index[1]], edges], dim=1)
+    return _sorted_rows(g.x), _sorted_rows(edges), _sorted_rows(triples)
 
 
 def _same_up_to_relabelling(g1, g2):
@@ -182,7 +209,7 @@ def test_mlp_permutation_symmetry(seed):
     x = torch.randn(5, 3, 32, 32)
     torch.testing.assert_close(permuted(x), module(x))
     g1, g2 = to_graph(module), to_graph(permuted)
-    assert not torch.equal(g1.edge_attr, g2.edge_attr)  # the labelling did change
+    assert not torch.equal(g1.weight_values, g2.weight_values)  # the labelling did change
     assert _same_up_to_relabelling(g1, g2)
 
 
@@ -220,5 +247,58 @@ def test_vit_graph_builds_for_mean_pool():
     module = build_model({"family": "vit", "patch_size": 16, "dim": 8, "depth": 1, "heads": 2, "pool": "mean"})
     assert isinstance(module, ViT)
     g = to_graph(module)
-    assert (g.edge_attr[:, -1] == EDGE_TYPES["cls"]).sum() == 0
-    assert (g.edge_attr[:, -1] == EDGE_TYPES["position"]).sum() == 4 * 8
+    assert (g.edge_type == EDGE_TYPES["cls"]).sum() == 0
+    assert (g.edge_type == EDGE_TYPES["position"]).sum() == 4 * 8
+    assert (g.x[:, NODE_FEATURES.index("node_type")] == 0).sum() == 3 * 16 * 16  # one input node per patch pixel
+
+
+# ---------------------------------------------------------------- layer semantics, batching, round trip
+
+def _column(g, name):
+    return g.x[:, NODE_FEATURES.index(name)]
+
+
+def test_activation_pooling_and_stride_are_node_features():
+    cnn = to_graph(build_model({"family": "cnn", "channels": [4], "activation": "gelu", "pooling": "avg"}))
+    hidden = _column(cnn, "node_type") == NODE_TYPES["hidden"]
+    assert (_column(cnn, "activation")[hidden] == ACTIVATION_CODES["gelu"]).all()
+    assert (_column(cnn, "pooling")[hidden] == POOLING_CODES["avg"]).all()
+    assert (_column(cnn, "activation")[~hidden] == ACTIVATION_CODES["none"]).all()
+    resnet = to_graph(build_model({"family": "resnet", "widths": [2, 4]}))
+    # stem 2, block1 conv1 2 + conv2 2, block2 conv1 4 (stride 2) + shortcut 4 (stride 2) + conv2 4
+    assert sorted(_column(resnet, "stride").tolist()).count(2.0) == 8
+    mlp = to_graph(build_model({"family": "mlp", "depth": 1, "width": 3, "activation": "tanh"}))
+    assert (_column(mlp, "activation") == ACTIVATION_CODES["tanh"]).sum() == 3
+
+
+def test_mixed_families_batch_with_the_pyg_loader():
+    torch.manual_seed(5)
+    specs = [SPECS["mlp"], SPECS["cnn"], {**SPECS["cnn"], "kernel_size": 5}, SPECS["resnet"], SPECS["vit"]]
+    graphs = [to_graph(build_model(s)) for s in specs]
+    batch = next(iter(DataLoader(graphs, batch_size=len(graphs))))
+    assert batch.num_graphs == len(graphs) and batch.family == [s["family"] for s in specs]
+    padded = padded_edge_weights(batch, 5)
+    assert padded.shape == (sum(g.num_edges for g in graphs), 25)
+    torch.testing.assert_close(padded, torch.cat([padded_edge_weights(g, 5) for g in graphs]))
+    assert batch.edge_index.max() == batch.num_nodes - 1
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(spec=ANY_SPEC, seed=st.integers(0, 2**16))
+def test_round_trip_gives_identical_outputs(spec, seed):
+    torch.manual_seed(seed)
+    module = trained_like(build_model(spec)).eval()
+    g = to_graph(module)
+    back = from_graph(g, spec)
+    state = graph_to_state_dict(g, spec)
+    for name, tensor in module.state_dict().items():
+        if tensor.is_floating_point():
+            assert torch.equal(state[name], tensor), name
+    x = torch.randn(2, 3, 32, 32)
+    assert torch.equal(back(x), module(x))
+
+
+def test_round_trip_rejects_a_graph_of_another_spec():
+    g = to_graph(build_model(SPECS["cnn"]))
+    with pytest.raises(ValueError, match="does not match spec"):
+        graph_to_state_dict(g, {**SPECS["cnn"], "channels": [4, 9]})

@@ -173,7 +173,8 @@ def test_cli_end_to_end(cli_run, task):
     results = json.loads((out / "results.json").read_text())
     assert results["schema"] == "gmn-bench/results/v1" and results["task"] == "parameter-prediction"
     assert results["zoo"]["fingerprint"].startswith("sha256:") and results["metanet"]["name"] == "ghn2"
-    assert results["metanet"]["n_params"] > 0 and results["metanet"]["config"]["train_steps"] == 3
+    assert results["metanet"]["n_params"] > 0 and results["protocol"]["steps"] == 3
+    assert results["environment"]["git_commit"] is None or len(results["environment"]["git_commit"]) == 40
     assert set(results["metrics"]) == {"predicted", "random_init", "trained"}  # no fine-tuning rows with 0 epochs
     assert all(set(results["metrics"][row]) == set(TEST_SPLITS) for row in results["metrics"])
     rescored = task.evaluate(out / "predictions", progress=False)  # the same settings score a folder identically

@@ -1,1 +1,19 @@
-"""Reference torch metanets (see each module)."""
+"""Reference metanets: models that read other networks' weights.
+
+Torch metanets (``nn.Module``; ``name``, ``featurize(row) -> Data``, ``forward(batch)``,
+``config()``, constructor ``out_dim`` + hyperparameters): :class:`GMN` (Graph Metanetwork over
+parameter graphs), :class:`DeepSets`, :class:`StatNN`, :class:`FlatMLP`. Scikit-learn metanets
+(``name``, ``featurize(row) -> ndarray``, ``estimator(task_type, seed)``, ``config()``):
+:class:`StatNNGBT`. :data:`METANETS` maps each name to its class;
+:func:`gmn_bench.evaluation.evaluate_metanet` runs any of them.
+"""
+from .applicability import MetanetNotApplicable, check_applicable
+from .deepsets import DeepSets
+from .flatmlp import FlatMLP
+from .gmn import GMN
+from .statnn import StatNN, StatNNGBT, statnn_features
+
+METANETS: dict[str, type] = {cls.name: cls for cls in (GMN, DeepSets, StatNN, StatNNGBT, FlatMLP)}
+
+__all__ = ["METANETS", "DeepSets", "FlatMLP", "GMN", "MetanetNotApplicable", "StatNN", "StatNNGBT",
+           "check_applicable", "statnn_features"]

@@ -1,0 +1,89 @@
+"""The "any metanet" contract: anything that maps a task's rows to predictions can be scored.
+
+A predictor is one of
+
+* a callable ``rows -> {model_id: value}`` or ``rows -> [value, ...]`` aligned with ``rows`` (a
+  ``datasets.Dataset`` of zoo rows; a :class:`FittedMetanet` is such a callable);
+* a fitted scikit-learn estimator with its featurizer: ``SklearnPredictor(estimator, featurize)``
+  or the pair ``(estimator, featurize)``, ``featurize(row) -> 1-D array``.
+
+:func:`predict` returns ``{model_id: value}`` for a split; :func:`score` checks and scores the
+test predictions with :meth:`Task.evaluate`.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+from torch_geometric.loader import DataLoader
+
+from ..tasks import Task, TaskInputError
+from .objectives import Objective
+
+
+@dataclass
+class SklearnPredictor:
+    """A fitted scikit-learn estimator and the featurizer of the rows it was fitted on."""
+
+    estimator: Any
+    featurize: Callable[[Mapping], np.ndarray]
+
+    def __call__(self, rows) -> list:
+        return list(self.estimator.predict(np.stack([self.featurize(r) for r in rows])))
+
+
+class FittedMetanet:
+    """A trained torch metanet with the :class:`Objective` that reads its outputs."""
+
+    def __init__(self, module: torch.nn.Module, objective: Objective, device: str = "cpu", batch_size: int = 32):
+        self.module, self.objective, self.device, self.batch_size = module, objective, device, batch_size
+
+    def predict_data(self, data: Sequence[Data]) -> list:
+        """Predictions for already featurized rows, in order."""
+        self.module.eval()
+        out = []
+        with torch.no_grad():
+            for batch in DataLoader(list(data), batch_size=self.batch_size, shuffle=False):
+                out += self.objective.decode(self.module(batch.to(self.device)).cpu())
+        return out
+
+    def __call__(self, rows) -> list:
+        return self.predict_data([self.module.featurize(r) for r in rows])
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python floats/str (JSON-able); other values unchanged for the task's checks."""
+    if isinstance(value, (str, np.str_)):
+        return str(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def predict(task: Task, predictor, split: str = "test") -> dict[str, Any]:
+    """``{model_id: prediction}`` of ``predictor`` (see module docstring) on ``split`` of ``task``."""
+    if isinstance(predictor, tuple) and len(predictor) == 2:
+        predictor = SklearnPredictor(*predictor)
+    elif hasattr(predictor, "predict") and not callable(predictor):
+        raise TaskInputError(f"{task.name}: a scikit-learn estimator needs its featurizer: "
+                             "pass SklearnPredictor(estimator, featurize) or (estimator, featurize)")
+    if not callable(predictor):
+        raise TaskInputError(f"{task.name}: a predictor must be callable (rows -> predictions) or "
+                             f"(estimator, featurize), got {type(predictor).__name__}")
+    rows = task.rows(split)
+    out = predictor(rows)
+    if isinstance(out, Mapping):
+        return {k: _plain(v) for k, v in out.items()}
+    out = list(out)
+    if len(out) != len(rows):
+        raise TaskInputError(f"{task.name}: predictor returned {len(out)} values for {len(rows)} {split} rows")
+    return {m: _plain(v) for m, v in zip(rows["model_id"], out)}
+
+
+def score(task: Task, predictor) -> dict[str, float]:
+    """The task's metrics for ``predictor``'s test predictions (checked by :meth:`Task.evaluate`)."""
+    return task.evaluate(predict(task, predictor, "test"))

@@ -1,0 +1,154 @@
+"""Graph Metanetwork (GMN, Lim et al., ICLR 2024): message passing over parameter graphs.
+
+The input is the parameter graph of a network (:func:`gmn_bench.graphs.to_graph`). Each layer first
+updates every edge from its own state and its two endpoints' states, then every node from its state
+and the means of messages over its incoming and its outgoing edges (so information flows forwards
+and backwards through the network). A mean+max pool over nodes and an MLP give one prediction per
+graph. Every operation treats nodes and edges alike, so relabelling the nodes of a graph (what a
+function-preserving permutation of hidden neurons does) leaves the output unchanged.
+
+Raw parameter values span orders of magnitude (a weight of 1e-3, a running variance of 1e2), so they
+enter as ``asinh(value / weight_scale)`` (elementwise, sign-preserving, linear near zero and
+logarithmic beyond) and every embedding is layer-normalised.
+
+Cost grows with edges x hidden**2 (about 4 hidden**2 multiply-adds per edge and layer); MLP graphs are
+the largest (3072 x width input edges), so batch sizes for MLP-heavy zoos should be kept modest on CPU.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+from torch_geometric.data import Data
+from torch_geometric.nn import MessagePassing, global_max_pool, global_mean_pool
+from torch_geometric.utils import scatter
+
+from ..graphs import (ACTIVATION_CODES, EDGE_TYPES, NODE_FEATURES, NODE_TYPES, PARAMETER_FEATURES, POOLING_CODES,
+                      padded_edge_weights, to_graph)
+
+_COL = {name: i for i, name in enumerate(NODE_FEATURES)}
+_NODE_IN = len(PARAMETER_FEATURES) + len(NODE_TYPES) + len(ACTIVATION_CODES) + len(POOLING_CODES) + 3
+
+
+def _mlp(n_in: int, hidden: int, n_out: int | None = None) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.SiLU(), nn.Linear(hidden, n_out or hidden))
+
+
+def _one_hot(values: torch.Tensor, n: int, like: torch.Tensor) -> torch.Tensor:
+    return nn.functional.one_hot(values.long(), n).to(like.dtype)
+
+
+class _Messages(MessagePassing):
+    """For every node, the mean over its incoming edges of ``MLP(source state, edge state)``.
+
+    Computed cheaply but exactly: the MLP's first layer is split by input, so the source term is
+    computed once per node, and its last (linear) layer is applied after the mean, which it commutes with.
+    """
+
+    def __init__(self, hidden: int):
+        super().__init__(aggr="mean")
+        self.source = nn.Linear(hidden, hidden)
+        self.edge = nn.Linear(hidden, hidden, bias=False)
+        self.out = nn.Linear(hidden, hidden)
+
+    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        return self.propagate(edge_index, s=self.source(h), e=e)
+
+    def message(self, s_j: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        return nn.functional.silu(s_j + self.edge(e))
+
+    def update(self, aggr_out: torch.Tensor) -> torch.Tensor:
+        return self.out(aggr_out)
+
+
+class _GMNLayer(MessagePassing):
+    """Edge update ``MLP(source, target, edge)``, then node update from (node, incoming, outgoing messages)."""
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.edge_source = nn.Linear(hidden, hidden)
+        self.edge_target = nn.Linear(hidden, hidden, bias=False)
+        self.edge_self = nn.Linear(hidden, hidden, bias=False)
+        self.edge_out = nn.Sequential(nn.SiLU(), nn.Linear(hidden, hidden))
+        self.incoming, self.outgoing = _Messages(hidden), _Messages(hidden)
+        self.node_mlp = _mlp(3 * hidden, hidden)
+        self.edge_norm, self.node_norm = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
+
+    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        update = self.edge_updater(edge_index, s=self.edge_source(h), t=self.edge_target(h), e=e)
+        e = self.edge_norm(e + update)
+        messages = [self.incoming(h, edge_index, e), self.outgoing(h, edge_index.flip(0), e)]
+        h = self.node_norm(h + self.node_mlp(torch.cat([h, *messages], dim=-1)))
+        return h, e
+
+    def edge_update(self, s_j: torch.Tensor, t_i: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        return self.edge_out(s_j + t_i + self.edge_self(e))
+
+
+class GMN(nn.Module):
+    """Graph Metanetwork over :func:`gmn_bench.graphs.to_graph` parameter graphs.
+
+    ``out_dim`` outputs per graph; ``hidden`` node/edge state width; ``layers`` message-passing layers;
+    ``max_kernel`` the largest conv kernel side accepted (edge weights are centred in a
+    ``max_kernel x max_kernel`` grid); ``weight_scale`` the value scale of the ``asinh`` input squashing.
+    """
+
+    name = "gmn"
+
+    def __init__(self, out_dim: int = 1, hidden: int = 64, layers: int = 3, max_kernel: int = 5,
+                 weight_scale: float = 0.01):
+        super().__init__()
+        if max_kernel < 1 or max_kernel % 2 == 0:
+            raise ValueError(f"GMN: max_kernel must be a positive odd integer, got {max_kernel}")
+        self._config = dict(out_dim=out_dim, hidden=hidden, layers=layers, max_kernel=max_kernel,
+                            weight_scale=weight_scale)
+        self.max_kernel, self.weight_scale = max_kernel, weight_scale
+        self.node_embed = nn.Sequential(_mlp(_NODE_IN, hidden), nn.LayerNorm(hidden))
+        self.edge_embed = nn.Sequential(_mlp(max_kernel ** 2 + len(EDGE_TYPES) + 1, hidden), nn.LayerNorm(hidden))
+        self.layers = nn.ModuleList(_GMNLayer(hidden) for _ in range(layers))
+        self.readout = _mlp(2 * hidden, hidden, out_dim)
+
+    def featurize(self, row: Mapping[str, Any]) -> Data:
+        """The parameter graph of a zoo row (values are squashed inside :meth:`forward`)."""
+        data = to_graph(row)
+        if int(data.edge_kernel.max()) > self.max_kernel:
+            raise ValueError(f"GMN.featurize: row {row.get('model_id')!r} has a {int(data.edge_kernel.max())}x"
+                             f"{int(data.edge_kernel.max())} kernel; this GMN takes max_kernel={self.max_kernel}")
+        return data
+
+    def _squash(self, values: torch.Tensor) -> torch.Tensor:
+        return torch.asinh(values / self.weight_scale)
+
+    def _node_inputs(self, x: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+        layer = x[:, _COL["layer"]]
+        depth = layer / scatter(layer, batch, reduce="max").clamp(min=1)[batch]
+        return torch.cat([
+            self._squash(x[:, [_COL[c] for c in PARAMETER_FEATURES]]),
+            _one_hot(x[:, _COL["node_type"]], len(NODE_TYPES), x),
+            _one_hot(x[:, _COL["activation"]], len(ACTIVATION_CODES), x),
+            _one_hot(x[:, _COL["pooling"]], len(POOLING_CODES), x),
+            depth[:, None], x[:, [_COL["stride"]]] - 1, (x[:, [_COL["head"]]] >= 0).to(x.dtype),
+        ], dim=-1)
+
+    def _edge_inputs(self, data: Data) -> torch.Tensor:
+        weights = padded_edge_weights(data, self.max_kernel)
+        return torch.cat([
+            self._squash(weights),
+            _one_hot(data.edge_type, len(EDGE_TYPES), weights),
+            data.edge_kernel[:, None].to(weights.dtype) / self.max_kernel,
+        ], dim=-1)
+
+    def forward(self, batch: Data) -> torch.Tensor:
+        """``[num_graphs, out_dim]`` predictions for a ``Batch`` (or a single ``Data``) of parameter graphs."""
+        index = batch.batch if getattr(batch, "batch", None) is not None else \
+            torch.zeros(batch.num_nodes, dtype=torch.long, device=batch.x.device)
+        h = self.node_embed(self._node_inputs(batch.x, index))
+        e = self.edge_embed(self._edge_inputs(batch))
+        for layer in self.layers:
+            h, e = layer(h, batch.edge_index, e)
+        return self.readout(torch.cat([global_mean_pool(h, index), global_max_pool(h, index)], dim=-1))
+
+    def config(self) -> dict:
+        """JSON-able constructor kwargs."""
+        return dict(self._config)

@@ -1,0 +1,68 @@
+"""Per-row tensor views shared by the baseline metanets.
+
+:func:`layer_tensors` rebuilds a zoo row's network (checked by :func:`gmn_bench.to_module`) and
+lists its floating-point tensors (parameters and BatchNorm running statistics) in module order,
+each tagged with its :data:`TENSOR_KINDS` kind and the index of the layer (module) owning it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..weights import to_module
+
+TENSOR_KINDS = ("linear_weight", "conv_weight", "bias", "norm_weight", "norm_bias", "running_mean", "running_var",
+                "embedding")
+STATISTICS = ("mean", "var", "q0", "q25", "q50", "q75", "q100")
+
+_NORMS = (nn.BatchNorm2d, nn.LayerNorm)
+
+
+@dataclass(frozen=True)
+class LayerTensor:
+    """One tensor of a network: its state_dict ``name``, ``kind``, owning ``layer`` index and values."""
+
+    name: str
+    kind: str
+    layer: int
+    values: torch.Tensor
+
+
+def _kind(module: nn.Module, tensor_name: str) -> str:
+    if isinstance(module, _NORMS):
+        return {"weight": "norm_weight", "bias": "norm_bias"}.get(tensor_name, tensor_name)
+    if tensor_name == "bias":
+        return "bias"
+    if tensor_name == "weight":
+        return "conv_weight" if isinstance(module, nn.Conv2d) else "linear_weight"
+    return "embedding"
+
+
+def layer_tensors(row: Mapping) -> list[LayerTensor]:
+    """The floating-point tensors of ``row``'s network in module order (see module docstring).
+
+    Layers are the modules that directly own a tensor, numbered from 0 in module order; a
+    module-level parameter such as a ViT's ``pos_embed`` belongs to the root module's layer.
+    """
+    module = to_module(row)
+    out: list[LayerTensor] = []
+    layer = 0
+    for prefix, sub in module.named_modules():
+        own = [(n, t) for n, t in [*sub.named_parameters(recurse=False), *sub.named_buffers(recurse=False)]
+               if t is not None and t.is_floating_point()]
+        for tensor_name, tensor in own:
+            name = f"{prefix}.{tensor_name}" if prefix else tensor_name
+            out.append(LayerTensor(name, _kind(sub, tensor_name), layer, tensor.detach().float().flatten()))
+        layer += bool(own)
+    return out
+
+
+def tensor_statistics(values: torch.Tensor) -> np.ndarray:
+    """:data:`STATISTICS` of a tensor's values: mean, population variance, quantiles 0/25/50/75/100 %
+    (linear interpolation, ``numpy.quantile``'s default), as float64."""
+    v = values.double().numpy().ravel()
+    return np.concatenate([[v.mean(), v.var()], np.quantile(v, [0.0, 0.25, 0.5, 0.75, 1.0])])

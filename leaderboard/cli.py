@@ -1,0 +1,74 @@
+"""The ``gmn-bench submit`` and ``gmn-bench leaderboard`` commands (also ``python -m leaderboard``).
+
+Argument definitions import nothing heavy; each command imports the leaderboard when it runs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+
+
+def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``gmn-bench submit``."""
+    parser.add_argument("results", nargs="+",
+                        help="results JSON files of one metanet (one per task) from gmn-bench evaluate")
+    parser.add_argument("--author", action="append", required=True, help="an author (repeat for several)")
+    parser.add_argument("--code", default=None, help="http(s) link to the metanet's code")
+    parser.add_argument("--paper", default=None, help="http(s) link to the paper")
+    parser.add_argument("--repo-id", default=None,
+                        help="leaderboard Hub dataset repo: open a pull request there (needs --token or HF_TOKEN)")
+    parser.add_argument("--token", default=None, help="Hugging Face token (default: the HF_TOKEN variable)")
+    parser.add_argument("--out", default=str(_HERE / "submissions"),
+                        help="without --repo-id: submissions folder to write into (default: leaderboard/submissions)")
+
+
+def run_submit(args: argparse.Namespace) -> int:
+    """Package and check the submission, then open a Hub pull request or write it locally."""
+    from .submit import open_pull_request, package_submission, write_submission
+
+    token = args.token or os.environ.get("HF_TOKEN")
+    if args.token and not args.repo_id:
+        raise ValueError("--token is for a Hub pull request: give the leaderboard's --repo-id too")
+    if args.repo_id and not token:
+        raise ValueError(f"a pull request to {args.repo_id} needs a Hub token (--token or HF_TOKEN)")
+    package = package_submission(args.results, authors=args.author, code=args.code, paper=args.paper)
+    if args.repo_id:
+        print(f"submission {package.id}: opened {open_pull_request(package, args.repo_id, token=token)}")
+    else:
+        folder = write_submission(package, args.out)
+        print(f"submission {package.id} written to {folder}; rebuild the board with: gmn-bench leaderboard")
+    return 0
+
+
+def add_leaderboard_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``gmn-bench leaderboard``."""
+    parser.add_argument("--submissions", default=str(_HERE / "submissions"), help="submissions folder")
+    parser.add_argument("--out", default=str(_HERE), help="where README.md and index.html go")
+    parser.add_argument("--add-reference", metavar="DIR", default=None,
+                        help="first add the results files under DIR as reference entries (one per metanet)")
+    parser.add_argument("--reference-code", default=None, help="code link recorded for the reference entries")
+    parser.add_argument("--strict", action="store_true", help="exit with status 1 when any submission is rejected")
+
+
+def run_leaderboard(args: argparse.Namespace) -> int:
+    """Rebuild the board; print each task's leader and every rejected submission with its reason."""
+    from . import add_references, rebuild
+
+    if args.add_reference:
+        for folder in add_references(args.add_reference, args.submissions, code=args.reference_code):
+            print(f"added reference submission {folder}")
+    board = rebuild(args.submissions, args.out)
+    for task, entries in board.tasks.items():
+        best = entries[0]
+        print(f"{task}: {len(entries)} entries, first {best.submission.manifest['metanet']['name']} "
+              f"({best.score.rank_metric} {best.value:.4f})")
+        for entry in entries:
+            for mismatch in entry.score.mismatches:
+                print(f"  note: {entry.submission.id} claims differ from re-scored values: {mismatch}")
+    for rejection in board.rejected:
+        print(f"rejected {rejection.name}: {rejection.reason}")
+    print(f"wrote {args.out}/README.md and {args.out}/index.html")
+    return 1 if args.strict and board.rejected else 0

@@ -1,0 +1,188 @@
+"""Showing the board: Markdown (``README.md``) and a self-contained static HTML page (``index.html``).
+
+Both have one table per task. The page needs no network: its CSS, the vanilla-JS column
+sorting (click a header; click again to reverse) and the score plot (an inline matplotlib SVG)
+are all inside the file. Every submitted string is escaped, and links are only ``http(s)``
+URLs (the schema refuses anything else).
+"""
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from gmn_bench.tasks import TASKS
+
+from .score import RANK_DECIMALS, Board, Entry
+
+RULES = ("Each task ranks by its rank metric (Kendall's tau for regression tasks, accuracy for "
+         "classification; higher is better), re-scored by the leaderboard from the submitted test-set "
+         "predictions and averaged over seeds (± is the standard deviation over seeds). Scores equal when "
+         f"rounded to {RANK_DECIMALS} decimals share a rank; tied rows are listed by earlier submission "
+         "time, then metanet name. Other metrics are shown, not ranked: regression R² and RMSE, "
+         "classification macro-F1.")
+
+
+def _metric_columns(entries: list[Entry]) -> list[str]:
+    first = entries[0].score
+    return [first.rank_metric, *(m for m in first.mean if m != first.rank_metric)]
+
+
+def _notes(entry: Entry) -> str:
+    notes = ["reference"] if entry.submission.manifest["reference"] else []
+    if entry.score.mismatches:
+        notes.append(f"claimed scores differ from re-scored ({len(entry.score.mismatches)})")
+    return "; ".join(notes)
+
+
+def _md(text: str) -> str:
+    return html.escape(str(text)).replace("|", "&#124;").replace("[", "&#91;").replace("]", "&#93;")
+
+
+def _md_link(text: str, url: str | None) -> str:
+    return f"[{_md(text)}]({url.replace(')', '%29')})" if url else _md(text)
+
+
+def render_markdown(board: Board) -> str:
+    """The board as Markdown: the rules, then one table per task (and the rejected folders, if any)."""
+    lines = ["# gmn-bench leaderboard", "", "Rebuilt by `gmn-bench leaderboard`; do not edit by hand. To enter, run "
+             "`gmn-bench submit` (see the project README, section Leaderboard).", "", RULES, ""]
+    if not board.tasks:
+        lines += ["No submissions yet.", ""]
+    for task, entries in board.tasks.items():
+        metrics = _metric_columns(entries)
+        zoos = sorted({e.submission.zoo.name for e in entries})
+        lines += [f"## {task}", "", f"{TASKS[task].description} Zoo: {', '.join(zoos)}.", "",
+                  "| Rank | Metanet | " + " | ".join(metrics) + " | Seeds | Params | Authors | Submitted | Paper | Notes |",
+                  "|" + "---|" * (len(metrics) + 8)]
+        for e in entries:
+            meta = e.submission.manifest
+            cells = [str(e.rank), _md_link(meta["metanet"]["name"], meta["metanet"]["code"]),
+                     *(f"{e.score.mean[m]:.4f} ± {e.score.std[m]:.4f}" for m in metrics), str(len(e.score.seeds)),
+                     f"{meta['metanet']['n_params']:,}", _md(", ".join(meta["authors"])), meta["submitted"][:10],
+                     _md_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "", _md(_notes(e))]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    if board.rejected:
+        lines += ["## Rejected submissions", ""] + [f"- `{_md(r.name)}`: {_md(r.reason)}" for r in board.rejected] + [""]
+    return "\n".join(lines)
+
+
+def _plot_svg(board: Board) -> str:
+    """Horizontal bars of each entry's rank metric (mean ± std over seeds), one panel per task."""
+    import matplotlib
+
+    tasks = list(board.tasks.items())
+    heights = [0.6 + 0.35 * len(entries) for _, entries in tasks]
+    fig = Figure(figsize=(7.5, sum(heights) + 0.6 * len(tasks)), layout="constrained")
+    axes = fig.subplots(len(tasks), 1, squeeze=False, height_ratios=heights)[:, 0]
+    for ax, (task, entries) in zip(axes, tasks, strict=True):
+        names = [e.submission.manifest["metanet"]["name"] for e in entries][::-1]
+        values = [e.value for e in entries][::-1]
+        errors = [e.score.std[e.score.rank_metric] for e in entries][::-1]
+        colors = ["#8c8c8c" if e.submission.manifest["reference"] else "#3b6fb6" for e in entries][::-1]
+        ax.barh(range(len(entries)), values, xerr=errors, color=colors, capsize=3)
+        ax.set_yticks(range(len(entries)), names)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_title(task, fontsize=10, loc="left")
+        ax.set_xlabel(entries[0].score.rank_metric)
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "gmn-bench-leaderboard", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 90rem; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: 0.5rem 0 2rem; width: 100%; font-size: 0.92rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.35rem 0.6rem; text-align: left; }
+th { cursor: pointer; background: #f3f5f8; user-select: none; white-space: nowrap; }
+th[aria-sort="ascending"]::after { content: " \\25B2"; } th[aria-sort="descending"]::after { content: " \\25BC"; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.reference td { color: #555; font-style: italic; }
+.rules { background: #f7f7f7; padding: 0.7rem 1rem; border-left: 4px solid #3b6fb6; }
+figure svg { max-width: 100%; height: auto; }
+"""
+
+_JS = """
+document.querySelectorAll("table.board").forEach(function (table) {
+  table.querySelectorAll("th").forEach(function (th, column) {
+    th.addEventListener("click", function () {
+      var descending = th.getAttribute("aria-sort") !== "descending";
+      table.querySelectorAll("th").forEach(function (other) { other.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[column].getAttribute("data-sort"), y = b.cells[column].getAttribute("data-sort");
+        var numeric = x !== "" && y !== "" && !isNaN(Number(x)) && !isNaN(Number(y));
+        var order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
+        return descending ? -order : order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+"""
+
+
+def _cell(text: str, sort_value, numeric: bool = False, raw: bool = False) -> str:
+    css = ' class="num"' if numeric else ""
+    return f'<td{css} data-sort="{html.escape(str(sort_value))}">{text if raw else html.escape(text)}</td>'
+
+
+def _link(text: str, url: str | None) -> str:
+    return f'<a href="{html.escape(url)}" rel="noopener nofollow">{html.escape(text)}</a>' if url else html.escape(text)
+
+
+def _html_table(task: str, entries: list[Entry]) -> str:
+    metrics = _metric_columns(entries)
+    headers = ["Rank", "Metanet", *metrics, "Seeds", "Params", "Authors", "Submitted", "Paper", "Notes"]
+    rows = []
+    for e in entries:
+        meta = e.submission.manifest
+        cells = [_cell(str(e.rank), e.rank, numeric=True),
+                 _cell(_link(meta["metanet"]["name"], meta["metanet"]["code"]), meta["metanet"]["name"], raw=True),
+                 *(_cell(f"{e.score.mean[m]:.4f} ± {e.score.std[m]:.4f}", repr(e.score.mean[m]), numeric=True)
+                   for m in metrics),
+                 _cell(str(len(e.score.seeds)), len(e.score.seeds), numeric=True),
+                 _cell(f"{meta['metanet']['n_params']:,}", meta["metanet"]["n_params"], numeric=True),
+                 _cell(", ".join(meta["authors"]), ", ".join(meta["authors"])),
+                 _cell(meta["submitted"][:10], meta["submitted"]),
+                 _cell(_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",
+                       meta["metanet"]["paper"] or "", raw=True),
+                 _cell(_notes(e), _notes(e))]
+        css = ' class="reference"' if meta["reference"] else ""
+        rows.append(f'<tr{css} data-submission="{html.escape(e.submission.id)}">' + "".join(cells) + "</tr>")
+    head = "".join(f'<th scope="col" title="click to sort">{html.escape(h)}</th>' for h in headers)
+    zoos = ", ".join(sorted({e.submission.zoo.name for e in entries}))
+    return (f'<section id="{task}"><h2>{task}</h2><p>{html.escape(TASKS[task].description)} Zoo: {html.escape(zoos)}.</p>'
+            f'<table class="board" data-task="{task}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></section>')
+
+
+def render_html(board: Board) -> str:
+    """The board as one self-contained HTML page (inline CSS, JS and SVG; no external resources)."""
+    tables = "".join(_html_table(t, e) for t, e in board.tasks.items()) or "<p>No submissions yet.</p>"
+    plot = (f"<h2>Scores</h2><figure>{_plot_svg(board)}<figcaption>Each task's rank metric, mean over seeds with "
+            "± one standard deviation; grey bars are the reference metanets.</figcaption></figure>") if board.tasks else ""
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>gmn-bench leaderboard</title><style>{_CSS}</style></head><body>"
+            "<h1>gmn-bench leaderboard</h1>"
+            f"<p class=\"rules\">{html.escape(RULES)}</p>{tables}{plot}"
+            "<p>Submit with <code>gmn-bench submit</code>; see the project README.</p>"
+            f"<script>{_JS}</script></body></html>\n")
+
+
+def write_board(board: Board, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``README.md`` and ``index.html`` of ``board`` into ``out_dir`` (created if missing); returns both paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    readme, page = out_dir / "README.md", out_dir / "index.html"
+    readme.write_text(render_markdown(board), encoding="utf-8")
+    page.write_text(render_html(board), encoding="utf-8")
+    return readme, page

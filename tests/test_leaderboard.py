@@ -1,0 +1,239 @@
+"""The leaderboard: submission packaging (local and Hub PR), strict checks, re-scoring, ranking, rendering."""
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gmn_bench.cli import main
+from gmn_bench.tasks import get_task
+from leaderboard import (SubmissionError, build_board, package_submission, validate_submission, write_board,
+                         write_submission)
+from leaderboard.render import render_html, render_markdown
+from leaderboard.score import RANK_DECIMALS, rank
+from leaderboard.validate import Submission, TaskScore
+from leaderboard.zoos import KnownZoo
+from leaderboard_corpus import (BAD, BAD_FOLDERS, CLASSIFICATION_TASK, REGRESSION_TASK, good_submission, results,
+                                write_results)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Two good submissions and every bad case of the corpus in one submissions folder, and its board."""
+    from leaderboard_corpus import build_corpus
+
+    submissions = tmp_path_factory.mktemp("corpus") / "submissions"
+    good = [good_submission(submissions, "gmn", noise=0.02), good_submission(submissions, "flat-mlp", noise=0.2)]
+    expected = build_corpus(submissions, good[0])
+    return good, expected, build_board(submissions)
+
+
+@pytest.mark.parametrize("name", [f"bad-{kind}" for kind in BAD] + list(BAD_FOLDERS))
+def test_every_bad_submission_is_rejected_with_its_reason(corpus, name):
+    _, expected, board = corpus
+    reasons = {r.name: r.reason for r in board.rejected}
+    assert name in reasons, f"{name} was not rejected"
+    assert expected[name] in reasons[name]
+
+
+def test_board_keeps_every_good_submission_and_none_of_the_bad(corpus):
+    good, expected, board = corpus
+    assert sorted(r.name for r in board.rejected) == sorted(expected)
+    assert list(board.tasks) == [REGRESSION_TASK, CLASSIFICATION_TASK]
+    for entries in board.tasks.values():
+        assert sorted(e.submission.id for e in entries) == sorted(f.name for f in good)
+    assert [e.submission.manifest["metanet"]["name"] for e in board.tasks[REGRESSION_TASK]] == ["gmn", "flat-mlp"]
+    page, markdown = render_html(board), render_markdown(board)
+    for rejection in board.rejected:
+        assert f'data-submission="{rejection.name}"' not in page
+    assert markdown.count("| gmn") == 0 and markdown.count("[gmn](https://example.org/gmn)") == 2
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                     | st.text(max_size=8), lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["submission.json", f"{REGRESSION_TASK}.json", f"{CLASSIFICATION_TASK}.json"]), st.data())
+def test_any_edit_of_a_good_submission_is_accepted_or_rejected_never_crashes(corpus, name, data):
+    good = corpus[0][0]
+    doc = json.loads((good / name).read_text())
+    node = doc
+    while True:  # walk down to a random container, then replace or delete one of its items
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        key = data.draw(st.sampled_from(keys))
+        if isinstance(node[key], (dict, list)) and node[key] and data.draw(st.booleans()):
+            node = node[key]
+            continue
+        if data.draw(st.booleans()):
+            node[key] = data.draw(_JSON)
+        else:
+            del node[key]
+        break
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(shutil.copytree(good, Path(tmp) / good.name))
+        (folder / name).write_text(json.dumps(doc))
+        try:
+            validate_submission(folder)
+        except SubmissionError as e:
+            assert str(e)
+
+
+def test_claimed_scores_are_never_trusted(tmp_path):
+    submissions = tmp_path / "submissions"
+    paths = write_results(tmp_path / "results", [results(REGRESSION_TASK, "boaster", noise=0.1)])
+    honest = json.loads(paths[0].read_text())
+    tampered = json.loads(paths[0].read_text())
+    for seed in tampered["per_seed"]:
+        seed["metrics"]["kendall_tau"] = 1.0
+    tampered["metrics"]["kendall_tau"]["mean"] = 1.0
+    paths[0].write_text(json.dumps(tampered))
+    folder = write_submission(package_submission(paths, authors=["B"]), submissions)
+    score = validate_submission(folder).scores[REGRESSION_TASK]
+    task = get_task(REGRESSION_TASK)
+    rescored = [task.evaluate(s["predictions"])["kendall_tau"] for s in honest["per_seed"]]
+    assert score.mean["kendall_tau"] == pytest.approx(sum(rescored) / 3) != pytest.approx(1.0)
+    assert len(score.mismatches) == 4 and "claimed 1.0" in score.mismatches[0]
+    assert "claimed scores differ from re-scored (4)" in render_markdown(build_board(submissions))
+
+
+def test_ranking_ties_share_a_rank_and_keep_submission_order(tmp_path):
+    submissions = tmp_path / "submissions"
+    perfect = good_submission(submissions, "oracle", noise=0.0, tasks=(REGRESSION_TASK,))
+    late = good_submission(submissions, "twin", noise=0.3, submitted="2026-11-24T00:00:00Z", tasks=(REGRESSION_TASK,))
+    early = good_submission(submissions, "twin", noise=0.3, submitted="2026-11-23T00:00:00Z", tasks=(REGRESSION_TASK,))
+    entries = build_board(submissions).tasks[REGRESSION_TASK]
+    assert [(e.rank, e.submission.folder.name) for e in entries] == [(1, perfect.name), (2, early.name), (2, late.name)]
+    assert entries[0].value == 1.0
+
+
+def _fake(value: float, submitted: str, name: str) -> Submission:
+    score = TaskScore("t", "kendall_tau", (0,), ({"kendall_tau": value},), {"kendall_tau": value}, {"kendall_tau": 0.0}, ())
+    manifest = {"id": f"{name}-{submitted}-{value}", "submitted": submitted, "metanet": {"name": name}}
+    return Submission(Path(manifest["id"]), manifest, KnownZoo("z", "z", None, "sha256:0"), {"t": score})
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.1, 0.12344, 0.12341, 0.5, -0.2]), st.sampled_from(["2026-01-01", "2026-01-02"]),
+                          st.sampled_from(["a", "b"])), min_size=1, max_size=8, unique=True), st.randoms())
+def test_ranking_is_order_independent_and_follows_the_tie_rules(items, rng):
+    submissions = [_fake(*item) for item in items]
+    entries = rank(submissions, "t")
+    rng.shuffle(submissions)
+    assert [e.submission.id for e in rank(submissions, "t")] == [e.submission.id for e in entries]
+    for e in entries:
+        better = [o for o in entries if round(o.value, RANK_DECIMALS) > round(e.value, RANK_DECIMALS)]
+        assert e.rank == 1 + len(better)
+    for a, b in zip(entries, entries[1:], strict=False):
+        if a.rank == b.rank:
+            assert (a.submission.manifest["submitted"], a.submission.manifest["metanet"]["name"]) <= \
+                   (b.submission.manifest["submitted"], b.submission.manifest["metanet"]["name"])
+
+
+def test_submit_then_rebuild_from_the_command_line(tmp_path, capsys):
+    paths = write_results(tmp_path / "results", [results(t, "my-metanet") for t in (REGRESSION_TASK, CLASSIFICATION_TASK)])
+    submissions, out = tmp_path / "submissions", tmp_path / "board"
+    assert main(["submit", *map(str, paths), "--author", "Ada", "--author", "Grace", "--code", "https://example.org/code",
+                 "--out", str(submissions)]) == 0
+    (folder,) = submissions.iterdir()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["submission.json", f"{REGRESSION_TASK}.json",
+                                                               f"{CLASSIFICATION_TASK}.json"])
+    manifest = json.loads((folder / "submission.json").read_text())
+    assert manifest["authors"] == ["Ada", "Grace"] and manifest["metanet"] == {
+        "name": "my-metanet", "n_params": 1234, "paper": None, "code": "https://example.org/code"}
+    assert main(["leaderboard", "--submissions", str(submissions), "--out", str(out), "--strict"]) == 0
+    assert "[my-metanet](https://example.org/code)" in (out / "README.md").read_text()
+    assert f'data-submission="{folder.name}"' in (out / "index.html").read_text()
+    assert main(["submit", *map(str, paths), "--author", "Ada", "--token", "hf_x", "--out", str(submissions)]) == 2
+    assert "--repo-id" in capsys.readouterr().err
+
+
+def test_submit_opens_a_hub_pull_request(tmp_path, monkeypatch, capsys):
+    import huggingface_hub
+
+    calls = []
+
+    class FakeHfApi:
+        def __init__(self, token=None):
+            calls.append(("init", token))
+
+        def create_commit(self, **kwargs):
+            calls.append(("create_commit", kwargs))
+            return huggingface_hub.CommitInfo(commit_url="https://huggingface.co/datasets/org/board/commit/abc",
+                                              commit_message=kwargs["commit_message"], commit_description="",
+                                              oid="a" * 40, pr_url="https://huggingface.co/datasets/org/board/discussions/1")
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHfApi)
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    paths = write_results(tmp_path / "results", [results(REGRESSION_TASK, "hub-net")])
+    assert main(["submit", *map(str, paths), "--author", "Ada", "--repo-id", "org/board", "--out", str(tmp_path / "x")]) == 0
+    assert "discussions/1" in capsys.readouterr().out and not (tmp_path / "x").exists()
+    (init, token), (name, kwargs) = calls
+    assert token == "hf_secret" and name == "create_commit"
+    assert kwargs["repo_id"] == "org/board" and kwargs["repo_type"] == "dataset" and kwargs["create_pr"] is True
+    uploaded = {op.path_in_repo: op.path_or_fileobj for op in kwargs["operations"]}
+    (submission_id,) = {p.split("/")[1] for p in uploaded}
+    assert sorted(uploaded) == [f"submissions/{submission_id}/{REGRESSION_TASK}.json",
+                                f"submissions/{submission_id}/submission.json"]
+    assert uploaded[f"submissions/{submission_id}/{REGRESSION_TASK}.json"] == paths[0].read_bytes()
+    for path, content in uploaded.items():  # what lands in the PR passes the leaderboard's checks
+        (tmp_path / "hub" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "hub" / path).write_bytes(content)
+    assert validate_submission(tmp_path / "hub" / "submissions" / submission_id).id == submission_id
+
+
+def test_packaging_refuses_inconsistent_or_bad_results(tmp_path):
+    mixed = write_results(tmp_path / "a", [results(REGRESSION_TASK, "one"), results(CLASSIFICATION_TASK, "two")])
+    with pytest.raises(SubmissionError, match="disagree on metanet.name"):
+        package_submission(mixed, authors=["A"])
+    short = results(REGRESSION_TASK, "short")
+    short["per_seed"][0]["predictions"].popitem()
+    with pytest.raises(SubmissionError, match="1 test networks have no prediction"):
+        package_submission(write_results(tmp_path / "b", [short]), authors=["A"])
+    with pytest.raises(SubmissionError, match="schema violation at metanet/paper"):
+        package_submission(write_results(tmp_path / "c", [results(REGRESSION_TASK)]), authors=["A"], paper="ftp://x")
+
+
+def test_reference_entries_come_from_a_folder_of_results(tmp_path):
+    reference = tmp_path / "reference-results"
+    for metanet in ("gmn", "deepsets"):
+        write_results(reference / metanet, [results(t, metanet, noise=0.1) for t in (REGRESSION_TASK, CLASSIFICATION_TASK)])
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    good_submission(submissions, "newcomer", noise=0.5)
+    assert main(["leaderboard", "--add-reference", str(reference), "--submissions", str(submissions), "--out", str(out),
+                 "--reference-code", "https://example.org/gmn-bench"]) == 0
+    board = build_board(submissions)
+    for entries in board.tasks.values():
+        refs = {e.submission.manifest["metanet"]["name"]: e.submission.manifest for e in entries
+                if e.submission.manifest["reference"]}
+        assert sorted(refs) == ["deepsets", "gmn"]
+        assert all(m["submitted"] == "2026-11-23T06:00:00Z" and m["authors"] == ["gmn-bench developers"]
+                   for m in refs.values())
+    page = (out / "index.html").read_text()
+    assert page.count('<tr class="reference"') == 4 and "| reference |" in (out / "README.md").read_text()
+
+
+def test_rebuilding_the_board_is_deterministic(tmp_path):
+    submissions = tmp_path / "submissions"
+    good_submission(submissions, "gmn", noise=0.1)
+    first = [p.read_bytes() for p in write_board(build_board(submissions), tmp_path / "a")]
+    second = [p.read_bytes() for p in write_board(build_board(submissions), tmp_path / "b")]
+    assert first == second and b"<svg" in first[1]
+    with pytest.raises(ValueError, match="is not a folder of submissions"):
+        build_board(tmp_path / "missing")
+
+
+def test_rendered_pages_escape_submitted_text_and_need_no_network(tmp_path):
+    submissions = tmp_path / "submissions"
+    good_submission(submissions, "<img src=x onerror=alert(1)>|pwn", noise=0.1)
+    readme, page = write_board(build_board(submissions), tmp_path)
+    html_text, markdown = page.read_text(), readme.read_text()
+    assert "<img" not in html_text and "&lt;img src=x onerror=alert(1)&gt;|pwn" in html_text
+    assert "<img" not in markdown and "&#124;pwn" in markdown
+    assert "<svg" in html_text and "<style>" in html_text and "<script>" in html_text
+    assert set(re.findall(r'<([\w:]+)[^>]*\b(?:src|href)="(?!#)', html_text)) == {"a"}  # only links leave the page

@@ -1,0 +1,139 @@
+"""Baseline metanets on the embedded zoo: features of every family, output shapes, symmetries."""
+import statistics
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from safetensors.torch import load as st_load
+from torch_geometric.data import Batch
+
+from gmn_bench import build_model, make_row
+from gmn_bench.metanets import (METANETS, DeepSets, FlatMLP, MetanetNotApplicable, StatNN, StatNNGBT,
+                                check_applicable, statnn_features)
+from gmn_bench.tasks import get_task
+
+TORCH_METANETS = (DeepSets, StatNN)
+
+
+@pytest.fixture(scope="module")
+def family_rows():
+    """One final-checkpoint row per family of the embedded zoo."""
+    rows = {}
+    for row in get_task("accuracy-prediction").rows("train"):
+        rows.setdefault(row["family"], row)
+    assert sorted(rows) == ["cnn", "mlp", "resnet", "vit"]
+    return rows
+
+
+def _row(spec, module, model_id="net"):
+    return make_row(model_id, spec, module, epoch=1, split_id="train")
+
+
+def test_registry_names_every_baseline():
+    assert METANETS == {"deepsets": DeepSets, "statnn": StatNN, "statnn-gbt": StatNNGBT, "flatmlp": FlatMLP}
+
+
+@pytest.mark.parametrize("cls", TORCH_METANETS)
+@pytest.mark.parametrize("out_dim", [1, 3])
+def test_mixed_family_batches_have_one_output_row_per_network(cls, out_dim, family_rows):
+    torch.manual_seed(0)
+    metanet = cls(out_dim=out_dim).eval()
+    data = [metanet.featurize(r) for r in family_rows.values()]
+    assert all(torch.isfinite(d.x).all() for d in data)
+    out = metanet(Batch.from_data_list(data))
+    assert out.shape == (4, out_dim) and torch.isfinite(out).all()
+    assert metanet.config()["out_dim"] == out_dim
+
+
+def test_featurize_is_deterministic(family_rows):
+    for cls in TORCH_METANETS + (FlatMLP,):
+        a, b = cls(out_dim=1).featurize(family_rows["resnet"]), cls(out_dim=1).featurize(family_rows["resnet"])
+        assert torch.equal(a.x, b.x)
+
+
+def test_flatmlp_reads_each_family_and_refuses_mixed_architectures(family_rows):
+    for family, row in family_rows.items():
+        metanet = FlatMLP(out_dim=2).eval()
+        x = metanet.featurize(row).x
+        assert x.shape[0] == 1
+        assert x.shape[1] == sum(t.numel() for t in st_load(bytes(row["weights"])).values() if t.is_floating_point())
+        check_applicable(FlatMLP, [row, row])
+        out = metanet(Batch.from_data_list([metanet.featurize(row)] * 2))
+        assert out.shape == (2, 2), family
+    with pytest.raises(MetanetNotApplicable, match="mixes 4") as err:
+        check_applicable(FlatMLP, list(family_rows.values()))
+    assert "families cnn, mlp, resnet, vit" in str(err.value) and "(2 more)" in str(err.value)
+    check_applicable(StatNN, list(family_rows.values()))  # no restriction declared
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_deepsets_is_invariant_to_permuting_set_elements(rnd):
+    torch.manual_seed(1)
+    spec = {"family": "cnn", "channels": [4, 6], "kernel_size": 3, "batchnorm": True, "pooling": "max"}
+    metanet = DeepSets(out_dim=2).eval()
+    data = metanet.featurize(_row(spec, build_model(spec)))
+    perm = list(range(data.num_nodes))
+    rnd.shuffle(perm)
+    permuted = data.clone()
+    permuted.x = data.x[torch.tensor(perm)]
+    torch.testing.assert_close(metanet(Batch.from_data_list([permuted])), metanet(Batch.from_data_list([data])))
+
+
+def test_deepsets_is_invariant_to_permuting_hidden_neurons():
+    """Permuting an MLP's hidden units (a symmetry of the function) permutes parameter values only."""
+    torch.manual_seed(2)
+    spec = {"family": "mlp", "depth": 1, "width": 8, "activation": "relu"}
+    net = build_model(spec)
+    permuted = build_model(spec)
+    perm = torch.randperm(8)
+    with torch.no_grad():
+        permuted.fc0.weight.copy_(net.fc0.weight[perm])
+        permuted.fc0.bias.copy_(net.fc0.bias[perm])
+        permuted.head.weight.copy_(net.head.weight[:, perm])
+        permuted.head.bias.copy_(net.head.bias)
+    x = torch.randn(2, 3, 32, 32)
+    torch.testing.assert_close(net(x), permuted(x))
+    metanet = DeepSets(out_dim=1).eval()
+    a, b = (Batch.from_data_list([metanet.featurize(_row(spec, m))]) for m in (net, permuted))
+    assert not torch.equal(a.x, b.x)
+    torch.testing.assert_close(metanet(a), metanet(b))
+
+
+def _hand_stats(t):
+    v = sorted(t.detach().double().flatten().tolist())
+    q25, q50, q75 = statistics.quantiles(v, n=4, method="inclusive")
+    return [statistics.fmean(v), statistics.pvariance(v), v[0], q25, q50, q75, v[-1]]
+
+
+def test_statnn_features_match_a_hand_computation():
+    torch.manual_seed(3)
+    spec = {"family": "mlp", "depth": 1, "width": 4, "activation": "tanh"}
+    net = build_model(spec)
+    features = statnn_features(_row(spec, net), slots=4)
+    # two layers (fc0, head): they fill the last two of four slots; the first two are empty
+    expected = [0.0] * 30
+    for layer in (net.fc0, net.head):
+        expected += _hand_stats(layer.weight) + _hand_stats(layer.bias) + [1.0]
+    np.testing.assert_allclose(features, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_statnn_slots_keep_the_first_and_last_layers_of_deep_networks():
+    torch.manual_seed(4)
+    spec = {"family": "mlp", "depth": 5, "width": 4, "activation": "relu"}
+    net = build_model(spec)
+    features = statnn_features(_row(spec, net), slots=4).reshape(4, 15)
+    kept = [net.fc0, net.fc1, net.fc4, net.head]  # fc2 and fc3 are dropped
+    for slot, layer in zip(features, kept):
+        np.testing.assert_allclose(slot, _hand_stats(layer.weight) + _hand_stats(layer.bias) + [1.0], rtol=1e-9)
+
+
+def test_statnn_gbt_uses_the_statnn_features(family_rows):
+    gbt, nn_ = StatNNGBT(slots=6), StatNN(out_dim=1, slots=6)
+    row = family_rows["vit"]
+    np.testing.assert_array_equal(gbt.featurize(row), statnn_features(row, 6))
+    torch.testing.assert_close(nn_.featurize(row).x, torch.from_numpy(statnn_features(row, 6)).float()[None])
+    assert type(gbt.estimator("classification", 0)).__name__ == "HistGradientBoostingClassifier"
+    assert gbt.estimator("regression", 5).random_state == 5
