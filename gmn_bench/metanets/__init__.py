@@ -5,7 +5,9 @@ Torch metanets (``nn.Module``; ``name``, ``featurize(row) -> Data``, ``forward(b
 parameter graphs), :class:`DeepSets`, :class:`StatNN`, :class:`FlatMLP`. Scikit-learn metanets
 (``name``, ``featurize(row) -> ndarray``, ``estimator(task_type, seed)``, ``config()``):
 :class:`StatNNGBT`. :data:`METANETS` maps each name to its class;
-:func:`gmn_bench.evaluation.evaluate_metanet` runs any of them.
+:func:`gmn_bench.evaluation.evaluate_metanet` runs any of them. The graph hypernetwork
+:class:`gmn_bench.metanets.ghn.GHN` (architecture -> parameters) serves the parameter-prediction
+task instead and is not in :data:`METANETS`.
 """
 from .applicability import MetanetNotApplicable, check_applicable
 from .deepsets import DeepSets
