@@ -96,7 +96,7 @@ def _names(value: str, known, what: str) -> list[str]:
 
 
 def _cmd_evaluate(args) -> int:
-    from .evaluation import DEFAULT_EPOCHS, comparison_table, evaluate_metanet, save_results
+    from .evaluation import comparison_table, evaluate_metanet, save_results
     from .metanets import METANETS, MetanetNotApplicable
     from .tasks import TASKS, get_task
 
@@ -110,7 +110,7 @@ def _cmd_evaluate(args) -> int:
             task = get_task(task_name, zoo=args.zoo, revision=args.revision)
             for name in metanets:
                 try:
-                    result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=args.epochs or DEFAULT_EPOCHS,
+                    result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=args.epochs,
                                               device=args.device, progress=not args.quiet, feature_cache=cache)
                 except MetanetNotApplicable as e:
                     if args.metanet != "all":
@@ -171,7 +171,7 @@ def main(argv=None) -> int:
     ev.add_argument("--metanet", default="all", help="metanet name, comma-separated names, or 'all' "
                     "('all' skips metanets that cannot read the zoo)")
     ev.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1)")
-    ev.add_argument("--epochs", type=int, default=None, help="training epochs of torch metanets (default: gmn_bench.evaluation.DEFAULT_EPOCHS, 100)")
+    ev.add_argument("--epochs", type=int, default=None, help="training epochs of torch metanets (default: each metanet's default_epochs, else 100)")
     ev.add_argument("--out", default="results", help="folder for <task>__<metanet>.json and .png")
     ev.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     ev.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")

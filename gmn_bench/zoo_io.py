@@ -11,7 +11,6 @@ read it the same way once it is uploaded.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import shutil
 from collections import Counter, defaultdict

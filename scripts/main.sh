@@ -9,5 +9,5 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -c constraints.txt torch==2.13.0
 .venv/bin/python -m pip install -q -c constraints.txt -e .
-.venv/bin/gmn-bench evaluate --task accuracy-prediction,accuracy-prediction-ood-family,hyperparameter-prediction-optimizer \
-    --metanet all --seeds 3 --epochs 50 --threads 1 --out results "$@"
+.venv/bin/gmn-bench evaluate --task accuracy-prediction,accuracy-prediction-ood-family \
+    --metanet all --seeds 3 --threads 1 --out results "$@"

@@ -1,9 +1,13 @@
 import os
 import tempfile
+from pathlib import Path
 
 # Keep tests off the network and out of the user's caches (set before datasets is imported).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="gmn-bench-hf-cache-"))
+
+# The real CIFAR-10 subset (Hub layout) that sits beside the checkout, here and in CI.
+CIFAR = Path(os.environ.get("GMN_BENCH_CIFAR", Path(__file__).resolve().parents[2] / "shared" / "cifar10-subset"))
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

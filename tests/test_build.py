@@ -12,9 +12,9 @@ import pytest
 from gmn_bench import load_zoo, to_module
 from gmn_bench.build import build_zoo
 from gmn_bench.recipes import load_recipe
+from conftest import CIFAR
 
 ROOT = Path(__file__).resolve().parents[1]
-CIFAR = ROOT.parent / "shared" / "cifar10-subset"
 TINY = ROOT / "builders" / "cifar10-tiny"
 LIMITS = dict(train_limit=256, test_limit=128)
 pytestmark = pytest.mark.skipif(not CIFAR.exists(), reason=f"CIFAR-10 subset not found at {CIFAR}")

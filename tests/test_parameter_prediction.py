@@ -2,8 +2,6 @@
 CIFAR-10, the GHN's outputs and training, and the command line end to end."""
 import copy
 import json
-import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.func import functional_call
 
-from conftest import SPECS
+from conftest import CIFAR, SPECS
 from gmn_bench import build_model
 from gmn_bench.cifar import load_cifar10, normalize
 from gmn_bench.cli import main
@@ -21,7 +19,6 @@ from gmn_bench.tasks.parameter_prediction import (TEST_SPLITS, ParameterPredicti
                                                   recompute_batchnorm, save_predictions)
 from gmn_bench.training import evaluate
 
-CIFAR = Path(os.environ.get("GMN_BENCH_CIFAR", "/work/shared/cifar10-subset"))
 needs_cifar = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
 
 

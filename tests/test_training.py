@@ -1,13 +1,12 @@
 """train_network on the real CIFAR-10 subset: determinism, checkpoints, metrics, learning."""
-from pathlib import Path
 
 import pytest
 import torch
 
 from gmn_bench.cifar import load_cifar10, normalize
 from gmn_bench.training import augment, train_network
+from conftest import CIFAR
 
-CIFAR = Path(__file__).resolve().parents[2] / "shared" / "cifar10-subset"
 pytestmark = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
 
 MLP = {"family": "mlp", "depth": 1, "width": 32}

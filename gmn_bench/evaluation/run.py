@@ -30,12 +30,12 @@ def _is_torch(cls: type) -> bool:
 
 
 def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEFAULT_SEEDS,
-                     epochs: int = DEFAULT_EPOCHS, device: str = "cpu", metanet_kwargs: Mapping[str, Any] | None = None,
+                     epochs: int | None = None, device: str = "cpu", metanet_kwargs: Mapping[str, Any] | None = None,
                      progress: bool = True, feature_cache: dict | None = None) -> dict:
     """Results dict (``gmn-bench/results/v1``) of ``metanet`` (registry name or class) on ``task``.
 
     Torch metanets are trained with the standard protocol (:mod:`.torch_runner`) for ``epochs``
-    epochs per seed; scikit-learn metanets (:mod:`.sklearn_runner`) fit once per seed. Raises
+    epochs per seed (default: the class's ``default_epochs``, else :data:`DEFAULT_EPOCHS`); scikit-learn metanets (:mod:`.sklearn_runner`) fit once per seed. Raises
     :class:`~gmn_bench.metanets.MetanetNotApplicable` if the metanet cannot read the zoo.
     ``feature_cache``: a dict kept across calls on one zoo so rows are featurized only once.
     """
@@ -46,6 +46,7 @@ def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEF
         raise ValueError("at least one seed is needed")
     check_applicable(cls, [r for s in SPLITS for r in task.rows(s).select_columns(["model_id", "arch"])])
     if _is_torch(cls):
+        epochs = epochs or getattr(cls, "default_epochs", DEFAULT_EPOCHS)
         objective = Objective(task.task_type, task.targets("train").values(), task.classes)
         data = torch_runner.featurize_splits(cls(out_dim=objective.out_dim, **kwargs), task, objective, progress,
                                                  feature_cache)

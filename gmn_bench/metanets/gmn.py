@@ -95,8 +95,9 @@ class GMN(nn.Module):
     """
 
     name = "gmn"
+    default_epochs = 10  # each epoch costs about edges x hidden**2: far more than the baselines' epochs
 
-    def __init__(self, out_dim: int = 1, hidden: int = 64, layers: int = 3, max_kernel: int = 5,
+    def __init__(self, out_dim: int = 1, hidden: int = 32, layers: int = 3, max_kernel: int = 5,
                  weight_scale: float = 0.01):
         super().__init__()
         if max_kernel < 1 or max_kernel % 2 == 0:
