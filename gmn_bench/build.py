@@ -5,7 +5,8 @@ network's rows are written to ``parts/<model_id>.parquet`` through a temporary f
 atomic rename, and only then is its id appended (and fsynced) to ``manifest.jsonl``. The
 manifest is the truth: killing the build at any moment loses at most the networks in
 flight, and rerunning the same command trains only what the manifest lacks. Networks are
-trained from their own seeds, so the resumed zoo equals an uninterrupted build. When every
+trained from their own seeds, so the resumed zoo equals an uninterrupted build (bitwise on
+CPU, where networks train one by one; to float tolerance on CUDA or in groups). When every
 network is done, the rows are given their splits and written as a Hub-style zoo folder.
 """
 from __future__ import annotations
