@@ -91,12 +91,12 @@ def main():
         one = replace(recipe, name=f"{recipe.name}-{family}", families={family: 1})
         configs = one.configurations()[: args.per_family]
         naive, engine = _naive_vs_engine(one, configs, args)
-        line = f"{family:<8} {naive:>13.0f} {engine:>14.0f} {engine / naive:>12.2f}x"
+        print(f"{family:<8} {naive:>13.0f} {engine:>14.0f} {engine / naive:>12.2f}x", end="", flush=True)
         spec = next((c["spec"] for c in configs if can_group(c["spec"])), None)
         if not args.skip_grouped and spec is not None:
             single, grouped = _single_vs_grouped(one, configs, spec)
-            line += f" {single:>14.0f} {grouped:>15.0f} {grouped / single:>14.2f}x"
-        print(line, flush=True)
+            print(f" {single:>14.0f} {grouped:>15.0f} {grouped / single:>14.2f}x", end="")
+        print(flush=True)
 
 
 if __name__ == "__main__":
