@@ -201,6 +201,8 @@ def build_zoo(
     done = work.done()
     todo = [c for c in configs if c["model_id"] not in done]
     device = resolve_device(device)
+    if group_size < 1:
+        raise ValueError(f"group_size must be a positive number of networks, got {group_size}")
     tasks = _tasks(todo, device == "cuda" if grouped is None else grouped, group_size)
     run = (recipe, data, train_limit, test_limit, device)
     if executor == "local":

@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     build.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     build.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
     build.add_argument("--executor", choices=["local", "ray"], default="local")
-    build.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    build.add_argument("--workers", type=int, default=None, help="local processes (default: all cores; 1 on CUDA)")
     build.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
     build.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                        help="train on CPU (bitwise deterministic) or CUDA; auto: CUDA when available")
