@@ -15,20 +15,20 @@ from gmn_bench.training import OPTIMIZERS, resolve_device, train_network
 ROOT = Path(__file__).resolve().parents[1]
 CIFAR = ROOT.parent / "shared" / "cifar10-subset"
 MLP = {"family": "mlp", "depth": 1, "width": 16, "activation": "gelu"}
-CNN = {"family": "cnn", "channels": [8, 16], "kernel_size": 3, "pooling": "max", "activation": "relu", "batchnorm": False}
+CNN = {"family": "cnn", "channels": [4, 8], "kernel_size": 3, "pooling": "max", "activation": "relu", "batchnorm": False}
 VIT = {"family": "vit", "patch_size": 8, "dim": 16, "depth": 1, "heads": 2, "mlp_ratio": 2, "pool": "cls"}
 needs_cifar = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
 
 
 def _hparams(optimizer, n=3):
     settings = [(0.01, 1e-3, 0.1, "flip_crop"), (0.003, 1e-2, 0.0, "none"), (0.02, 0.0, 0.2, "flip")][:n]
-    return [dict(optimizer=optimizer, learning_rate=lr, weight_decay=wd, label_smoothing=ls, batch_size=64, epochs=2,
+    return [dict(optimizer=optimizer, learning_rate=lr, weight_decay=wd, label_smoothing=ls, batch_size=32, epochs=2,
                  augmentation=aug, init_seed=s, data_seed=100 + s) for s, (lr, wd, ls, aug) in enumerate(settings)]
 
 
 @pytest.fixture(scope="module")
 def data():
-    return load_cifar10(str(CIFAR), "train", limit=256), load_cifar10(str(CIFAR), "test", limit=128)
+    return load_cifar10(str(CIFAR), "train", limit=128), load_cifar10(str(CIFAR), "test", limit=64)
 
 
 @needs_cifar
