@@ -5,7 +5,8 @@ network's rows are written to ``parts/<model_id>.parquet`` through a temporary f
 atomic rename, and only then is its id appended (and fsynced) to ``manifest.jsonl``. The
 manifest is the truth: killing the build at any moment loses at most the networks in
 flight, and rerunning the same command trains only what the manifest lacks. Networks are
-trained from their own seeds, so the resumed zoo equals an uninterrupted build. When every
+trained from their own seeds, so the resumed zoo equals an uninterrupted build (bitwise on
+CPU, where networks train one by one; to float tolerance on CUDA or in groups). When every
 network is done, the rows are given their splits and written as a Hub-style zoo folder.
 """
 from __future__ import annotations
@@ -21,8 +22,10 @@ import torch
 from tqdm.auto import tqdm
 
 from .architectures import build_model
+from .grouped_training import can_group, group_key, train_group
 from .recipes import HYPERPARAMETERS, Recipe
 from .splits import assign_splits
+from .training import prepare_data, resolve_device, train_network
 from .zoo_io import make_row, write_zoo
 from .zoo_schema import features_for
 
@@ -38,27 +41,58 @@ def _load_data(source: str, train_limit: int | None, test_limit: int | None) -> 
         _DATA.update(key=key, train=load_cifar10(source, "train", train_limit), test=load_cifar10(source, "test", test_limit))
 
 
-def train_configuration(config: dict, recipe: Recipe, source: str, train_limit=None, test_limit=None) -> list[dict]:
-    """Train one sampled configuration and return its zoo rows, one per checkpoint epoch.
+def _prepared(device: str):
+    """The decoded images, normalised and moved to ``device`` once per process."""
+    if _DATA.get("prepared_on") != (_DATA["key"], device):
+        _DATA.update(prepared_on=(_DATA["key"], device),
+                     prepared=(prepare_data(_DATA["train"], device), prepare_data(_DATA["test"], device)))
+    return _DATA["prepared"]
 
-    Trains single-threaded (as every worker does, so any executor gives the same bits) and
-    restores the caller's thread count afterwards."""
-    from .training import train_network
 
+def train_configurations(configs: list[dict], recipe: Recipe, source: str, train_limit=None, test_limit=None,
+                         device: str = "cpu", grouped: bool = False) -> list[list[dict]]:
+    """Train sampled configurations and return each one's zoo rows, one row per checkpoint epoch.
+
+    One by one (``grouped=False``, bitwise deterministic on CPU), or as one vmapped group
+    (``grouped=True``: the configurations must share a :func:`~gmn_bench.grouped_training.group_key`).
+    Trains single-threaded on CPU (as every worker does, so any executor gives the same bits)
+    and restores the caller's thread count afterwards."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         _load_data(source, train_limit, test_limit)
-        hparams = {k: config[k] for k in (*HYPERPARAMETERS, "init_seed", "data_seed")}
-        checkpoints = train_network(config["spec"], hparams, _DATA["train"], _DATA["test"], recipe.checkpoint_epochs)
+        train, test = _prepared(device)
+        hparams = [{k: c[k] for k in (*HYPERPARAMETERS, "init_seed", "data_seed")} for c in configs]
+        if grouped:
+            checkpoints = train_group(configs[0]["spec"], hparams, train, test, recipe.checkpoint_epochs, device=device)
+        else:
+            checkpoints = [train_network(c["spec"], hp, train, test, recipe.checkpoint_epochs, device=device)
+                           for c, hp in zip(configs, hparams)]
     finally:
         torch.set_num_threads(threads)
+    return [_rows(c, hp, cps) for c, hp, cps in zip(configs, hparams, checkpoints)]
+
+
+def _rows(config: dict, hparams: dict, checkpoints) -> list[dict]:
     module = build_model(config["spec"])
     rows = []
     for epoch, state, metrics in checkpoints:
         module.load_state_dict(state)
         rows.append(make_row(config["model_id"], config["spec"], module, epoch=epoch, **hparams, **metrics))
     return rows
+
+
+def _tasks(todo: list[dict], grouped: bool, group_size: int) -> list[tuple[list[dict], bool]]:
+    """Split the work into tasks ``(configs, grouped)``: groups of up to ``group_size`` networks that
+    share a group key (when ``grouped``), and single networks for everything else."""
+    if not grouped:
+        return [([c], False) for c in todo]
+    groups: dict[tuple, list[dict]] = {}
+    singles = []
+    for c in todo:
+        (groups.setdefault(group_key(c), []) if can_group(c["spec"]) else singles).append(c)
+    chunks = [g[i:i + group_size] for g in groups.values() for i in range(0, len(g), group_size)]
+    return [(chunk, len(chunk) > 1) for chunk in chunks] + [([c], False) for c in singles]
 
 
 class _WorkFolder:
@@ -102,32 +136,33 @@ def _share_data(data: dict) -> None:
     _DATA.update(data)
 
 
-def _run_local(todo, recipe, source, limits, workers) -> Iterator[list[dict]]:
-    if workers == 1:
-        for config in todo:
-            yield train_configuration(config, recipe, source, *limits)
+def _run_local(tasks, run, workers) -> Iterator[list[dict]]:
+    workers = min(workers, len(tasks))
+    if workers <= 1:
+        for configs, grouped in tasks:
+            yield from train_configurations(configs, *run, grouped=grouped)
         return
     import multiprocessing
 
     # workers get the parent's already-decoded images once, instead of each re-reading the dataset
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_share_data, initargs=(dict(_DATA),)) as pool:
-        futures = [pool.submit(train_configuration, c, recipe, source, *limits) for c in todo]
+                             initializer=_share_data, initargs=({k: _DATA[k] for k in ("key", "train", "test")},)) as pool:
+        futures = [pool.submit(train_configurations, configs, *run, grouped=grouped) for configs, grouped in tasks]
         for future in as_completed(futures):
-            yield future.result()
+            yield from future.result()
 
 
-def _run_ray(todo, recipe, source, limits, address) -> Iterator[list[dict]]:
+def _run_ray(tasks, run, address) -> Iterator[list[dict]]:
     try:
         import ray
     except ImportError as e:
         raise RuntimeError("the ray executor needs Ray: pip install 'gmn-bench[distributed]'") from e
     ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    remote = ray.remote(num_cpus=1)(train_configuration)
-    pending = [remote.remote(c, recipe, source, *limits) for c in todo]
+    remote = ray.remote(num_cpus=1, num_gpus=1 if run[-1] == "cuda" else 0)(train_configurations)
+    pending = [remote.remote(configs, *run, grouped=grouped) for configs, grouped in tasks]
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
-        yield ray.get(ready[0])
+        yield from ray.get(ready[0])
 
 
 def build_zoo(
@@ -141,6 +176,9 @@ def build_zoo(
     executor: str = "local",
     workers: int | None = None,
     address: str | None = None,
+    device: str = "auto",
+    grouped: bool | None = None,
+    group_size: int = 16,
     progress: bool = True,
 ) -> Path:
     """Train (or resume) the recipe's networks and write the zoo folder ``out``.
@@ -148,7 +186,11 @@ def build_zoo(
     ``data`` is the CIFAR-10 Hub id or a local folder of the same layout; ``n_networks``,
     ``train_limit`` and ``test_limit`` shrink the build (tests, the embedded default).
     ``executor`` is ``local`` (a process pool of ``workers``, default all cores) or ``ray``
-    (``address`` of the cluster; None starts a local Ray).
+    (``address`` of the cluster; None starts a local Ray). ``device`` is ``cpu``, ``cuda`` or
+    ``auto`` (CUDA when available); on CUDA the local pool defaults to one worker.
+    ``grouped`` trains up to ``group_size`` same-shape networks at once with ``torch.func``
+    (see :mod:`gmn_bench.grouped_training`); the default, None, groups on CUDA only, because on
+    CPU only one-by-one training is bitwise deterministic (and resumes to the same zoo).
     """
     datasets.disable_progress_bars()  # one bar for the build, not one per shard
     out = Path(out)
@@ -158,11 +200,15 @@ def build_zoo(
     work = _WorkFolder(Path(f"{out}.parts"))
     done = work.done()
     todo = [c for c in configs if c["model_id"] not in done]
-    limits = (train_limit, test_limit)
+    device = resolve_device(device)
+    if group_size < 1:
+        raise ValueError(f"group_size must be a positive number of networks, got {group_size}")
+    tasks = _tasks(todo, device == "cuda" if grouped is None else grouped, group_size)
+    run = (recipe, data, train_limit, test_limit, device)
     if executor == "local":
-        results = _run_local(todo, recipe, data, limits, workers or os.cpu_count() or 1)
+        results = _run_local(tasks, run, workers or (1 if device == "cuda" else os.cpu_count() or 1))
     elif executor == "ray":
-        results = _run_ray(todo, recipe, data, limits, address)
+        results = _run_ray(tasks, run, address)
     else:
         raise ValueError(f"unknown executor {executor!r}; expected 'local' or 'ray'")
     with tqdm(total=len(configs), initial=len(configs) - len(todo), unit="net", desc=recipe.name, disable=not progress) as bar:

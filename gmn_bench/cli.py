@@ -45,7 +45,8 @@ def _cmd_build(args) -> int:
 
     folder = build_zoo(load_recipe(args.recipe), args.out, data=args.data, n_networks=args.n_networks,
                        train_limit=args.train_limit, test_limit=args.test_limit, executor=args.executor,
-                       workers=args.workers, address=args.address, progress=not args.quiet)
+                       workers=args.workers, address=args.address, device=args.device, grouped=args.grouped,
+                       group_size=args.group_size, progress=not args.quiet)
     print(f"zoo written to {folder}")
     return 0
 
@@ -145,8 +146,13 @@ def main(argv=None) -> int:
     build.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     build.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
     build.add_argument("--executor", choices=["local", "ray"], default="local")
-    build.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    build.add_argument("--workers", type=int, default=None, help="local processes (default: all cores; 1 on CUDA)")
     build.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+    build.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                       help="train on CPU (bitwise deterministic) or CUDA; auto: CUDA when available")
+    build.add_argument("--grouped", action=argparse.BooleanOptionalAction, default=None,
+                       help="train same-shape networks together with torch.func (default: on CUDA only)")
+    build.add_argument("--group-size", type=int, default=16, help="networks per group (default 16)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_cmd_build)
     pub = sub.add_parser("publish", help="upload a zoo folder to the Hugging Face Hub and tag the version")

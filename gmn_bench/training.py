@@ -1,4 +1,10 @@
-"""Train one network deterministically and record weights and metrics at checkpoint epochs."""
+"""Train one network deterministically and record weights and metrics at checkpoint epochs.
+
+On CPU, training is bitwise reproducible: the same spec, hyperparameters and seeds give the
+same weights. On CUDA, the data order and augmentations are the same (they are drawn on the
+CPU from ``data_seed``) but kernels are not bitwise deterministic, so weights agree only to
+floating-point tolerance.
+"""
 from __future__ import annotations
 
 import torch
@@ -11,33 +17,89 @@ OPTIMIZERS = {"sgd": lambda p, lr, wd: torch.optim.SGD(p, lr=lr, momentum=0.9, w
               "adam": lambda p, lr, wd: torch.optim.Adam(p, lr=lr, weight_decay=wd),
               "adamw": lambda p, lr, wd: torch.optim.AdamW(p, lr=lr, weight_decay=wd)}
 AUGMENTATIONS = ("none", "flip", "flip_crop")
+DEVICES = ("auto", "cpu", "cuda")
+_NO_CROP = (4, 4)  # the crop offset into the 4-pixel-padded image that gives the image back
 
 
-def augment(x: torch.Tensor, kind: str, generator: torch.Generator) -> torch.Tensor:
-    """Random horizontal flips (``flip``) and 4-pixel-padded random crops (``flip_crop``), seeded."""
-    if kind == "none":
-        return x
-    flip = torch.rand(x.shape[0], generator=generator) < 0.5
+def resolve_device(device: str = "auto") -> str:
+    """``cpu`` or ``cuda``: ``auto`` picks CUDA when it is available; ``cuda`` without a GPU is an error."""
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}; expected one of {DEVICES}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but torch.cuda.is_available() is False (no GPU or a CPU-only torch)")
+    return device
+
+
+def prepare_data(data, device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """``(images, labels)`` ready for training on ``device``: uint8 images are normalised (once, for
+    the whole set) and both tensors are moved to ``device``. Already prepared data passes through."""
+    images, labels = data
+    if images.dtype == torch.uint8:
+        images = normalize(images)
+    return images.to(device), labels.to(device)
+
+
+def _draw_batch(n: int, kind: str, generator: torch.Generator) -> tuple[torch.Tensor, tuple[int, int]]:
+    """One batch's augmentation draws: a flip mask of ``n`` images and one ``(dx, dy)`` crop offset."""
+    flip = torch.rand(n, generator=generator) < 0.5 if kind != "none" else torch.zeros(n, dtype=torch.bool)
+    crop = tuple(torch.randint(0, 9, (2,), generator=generator).tolist()) if kind == "flip_crop" else _NO_CROP
+    return flip, crop
+
+
+def draw_epoch(n: int, batch_size: int, kind: str, generator: torch.Generator):
+    """One epoch's random draws, in the generator order of batch-by-batch training: the data
+    order ``[n]``, flip masks ``[n]`` (aligned with the order) and crop offsets ``[n_batches, 2]``."""
+    order = torch.randperm(n, generator=generator)
+    draws = [_draw_batch(min(batch_size, n - i), kind, generator) for i in range(0, n, batch_size)]
+    return order, torch.cat([f for f, _ in draws]), torch.tensor([c for _, c in draws])
+
+
+def _flip_crop(x: torch.Tensor, flip: torch.Tensor, crop: tuple[int, int]) -> torch.Tensor:
     x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
-    if kind == "flip_crop":
-        padded = F.pad(x, (4, 4, 4, 4))
-        dx, dy = torch.randint(0, 9, (2,), generator=generator).tolist()  # one offset per batch: vectorised
-        x = padded[:, :, dy:dy + 32, dx:dx + 32]
+    if crop != _NO_CROP:
+        dx, dy = crop
+        x = F.pad(x, (4, 4, 4, 4))[:, :, dy:dy + 32, dx:dx + 32]
     return x
 
 
+def augment(x: torch.Tensor, kind: str, generator: torch.Generator) -> torch.Tensor:
+    """Random horizontal flips (``flip``) and 4-pixel-padded random crops (``flip_crop``), seeded.
+    One crop offset per batch (vectorised), not per image."""
+    flip, crop = _draw_batch(len(x), kind, generator)
+    return _flip_crop(x, flip.to(x.device), crop)
+
+
+def check_hyperparameters(hparams: dict) -> None:
+    """Raise ``ValueError`` naming the bad value if the augmentation or optimizer is unknown."""
+    if hparams["augmentation"] not in AUGMENTATIONS:
+        raise ValueError(f"unknown augmentation {hparams['augmentation']!r}; expected one of {AUGMENTATIONS}")
+    if hparams["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {hparams['optimizer']!r}; expected one of {sorted(OPTIMIZERS)}")
+
+
 @torch.no_grad()
-def evaluate(model, images, labels, batch_size: int = 1000, device: str = "cpu") -> tuple[float, float]:
-    """(accuracy, mean cross-entropy) of ``model`` in eval mode on uint8 ``images``."""
-    model.eval()
-    correct, loss = 0, 0.0
+def score(forward, images, labels, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """(accuracy, mean cross-entropy) of ``forward`` on prepared data, as float64 tensors.
+
+    ``forward`` maps a batch ``[B, ...]`` to logits ``[..., B, classes]``: one network gives
+    scalars, a stack of ``N`` networks gives ``[N]`` tensors. One device sync, at the end."""
+    correct, loss = 0, 0
     for i in range(0, len(images), batch_size):
-        x = _to_input(normalize(images[i:i + batch_size]), model).to(device)
-        y = labels[i:i + batch_size].to(device)
-        logits = model(x)
-        correct += (logits.argmax(1) == y).sum().item()
-        loss += F.cross_entropy(logits, y, reduction="sum").item()
-    return correct / len(images), loss / len(images)
+        logits, y = forward(images[i:i + batch_size]), labels[i:i + batch_size]
+        correct = correct + (logits.argmax(-1) == y).sum(-1)
+        loss = loss + F.cross_entropy(logits.movedim(-1, 1) if logits.dim() > 2 else logits,
+                                      y.expand(logits.shape[:-1]), reduction="none").double().sum(-1)
+    return correct.double() / len(images), loss / len(images)
+
+
+def evaluate(model, images, labels, batch_size: int = 1000, device: str = "cpu") -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) of ``model`` in eval mode on uint8 (or prepared) ``images``."""
+    model.eval()
+    images, labels = prepare_data((images, labels), device)
+    accuracy, loss = score(lambda x: model(_to_input(x, model)), images, labels, batch_size)
+    return accuracy.item(), loss.item()
 
 
 def _to_input(x, model):
@@ -47,12 +109,14 @@ def _to_input(x, model):
 def train_network(spec, hparams, train_data, test_data, checkpoint_epochs, device: str = "cpu",
                   channels_last: bool = True):
     """Train ``spec`` under ``hparams`` and return ``[(epoch, state_dict, metrics), ...]`` for every
-    checkpoint epoch (0 = at initialisation). Deterministic on CPU: ``init_seed`` fixes the initial
-    weights and ``data_seed`` the data order and augmentation. ``metrics`` holds
-    ``train_acc``, ``test_acc``, ``train_loss`` and ``test_loss``. ``channels_last`` stores conv
-    networks' activations NHWC, which is much faster for convolutions on CPU."""
-    if hparams["augmentation"] not in AUGMENTATIONS:
-        raise ValueError(f"unknown augmentation {hparams['augmentation']!r}; expected one of {AUGMENTATIONS}")
+    checkpoint epoch (0 = at initialisation). ``init_seed`` fixes the initial weights and
+    ``data_seed`` the data order and augmentation: bitwise reproducible on CPU (see the module
+    docstring for CUDA). ``train_data``/``test_data`` are ``(images, labels)``, uint8 or already
+    :func:`prepare_data`-d for ``device`` (a worker training many networks prepares them once).
+    ``metrics`` holds ``train_acc``, ``test_acc``, ``train_loss`` and ``test_loss``.
+    ``channels_last`` stores conv networks' activations NHWC, much faster for convolutions on CPU."""
+    check_hyperparameters(hparams)
+    device = resolve_device(device)
     torch.manual_seed(hparams["init_seed"])
     model = build_model(spec).to(device)
     if channels_last and spec["family"] in ("cnn", "resnet"):
@@ -60,17 +124,17 @@ def train_network(spec, hparams, train_data, test_data, checkpoint_epochs, devic
         model._channels_last = True
     optimizer = OPTIMIZERS[hparams["optimizer"]](model.parameters(), hparams["learning_rate"], hparams["weight_decay"])
     generator = torch.Generator().manual_seed(hparams["data_seed"])
-    (x_train, y_train), (x_test, y_test) = train_data, test_data
-    checkpoints, wanted = [], set(checkpoint_epochs)
+    (x_train, y_train), (x_test, y_test) = prepare_data(train_data, device), prepare_data(test_data, device)
+    batch_size, checkpoints, wanted = hparams["batch_size"], [], set(checkpoint_epochs)
     for epoch in range(max(checkpoint_epochs) + 1):
         if epoch > 0:
             model.train()
-            order = torch.randperm(len(x_train), generator=generator)
-            for i in range(0, len(order), hparams["batch_size"]):
-                idx = order[i:i + hparams["batch_size"]]
-                x = augment(normalize(x_train[idx]), hparams["augmentation"], generator)
-                loss = F.cross_entropy(model(_to_input(x, model).to(device)), y_train[idx].to(device),
-                                       label_smoothing=hparams["label_smoothing"])
+            order, flips, crops = draw_epoch(len(x_train), batch_size, hparams["augmentation"], generator)
+            order, flips = order.to(device), flips.to(device)  # one transfer per epoch, none per step
+            for b, i in enumerate(range(0, len(order), batch_size)):
+                idx = order[i:i + batch_size]
+                x = _flip_crop(x_train[idx], flips[i:i + batch_size], tuple(crops[b].tolist()))
+                loss = F.cross_entropy(model(_to_input(x, model)), y_train[idx], label_smoothing=hparams["label_smoothing"])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

@@ -16,7 +16,7 @@ from conftest import CIFAR
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "builders" / "cifar10-tiny"
-LIMITS = dict(train_limit=256, test_limit=128)
+LIMITS = dict(train_limit=256, test_limit=128, device="cpu")  # bitwise determinism is a CPU promise
 pytestmark = pytest.mark.skipif(not CIFAR.exists(), reason=f"CIFAR-10 subset not found at {CIFAR}")
 
 
@@ -53,7 +53,7 @@ def test_rebuild_is_bitwise_identical(reference_zoo, tmp_path):
 def test_resume_after_a_real_kill_equals_an_uninterrupted_build(reference_zoo, tmp_path):
     out = tmp_path / "zoo"
     cmd = [sys.executable, "-m", "gmn_bench.cli", "build", str(TINY), "--out", str(out), "--data", str(CIFAR),
-           "--n-networks", "6", "--train-limit", "256", "--test-limit", "128", "--workers", "1", "--quiet"]
+           "--n-networks", "6", "--train-limit", "256", "--test-limit", "128", "--workers", "1", "--device", "cpu", "--quiet"]
     manifest = Path(f"{out}.parts") / "manifest.jsonl"
     proc = subprocess.Popen(cmd, start_new_session=True)
     deadline = time.time() + 300
