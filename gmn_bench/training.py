@@ -7,8 +7,11 @@ floating-point tolerance.
 """
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .architectures import build_model
 from .cifar import normalize
@@ -106,6 +109,24 @@ def _to_input(x, model):
     return x.contiguous(memory_format=torch.channels_last) if getattr(model, "_channels_last", False) else x
 
 
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data, hparams: Mapping[str, Any],
+                generator: torch.Generator, device: str = "cpu") -> None:
+    """One epoch of ``model`` (in place) on :func:`prepare_data`-d ``data`` with ``hparams``'
+    batch size, augmentation and label smoothing; data order and augmentation from ``generator``."""
+    images, labels = data
+    batch_size = hparams["batch_size"]
+    model.train()
+    order, flips, crops = draw_epoch(len(images), batch_size, hparams["augmentation"], generator)
+    order, flips = order.to(device), flips.to(device)  # one transfer per epoch, none per step
+    for b, i in enumerate(range(0, len(order), batch_size)):
+        idx = order[i:i + batch_size]
+        x = _flip_crop(images[idx], flips[i:i + batch_size], tuple(crops[b].tolist()))
+        loss = F.cross_entropy(model(_to_input(x, model)), labels[idx], label_smoothing=hparams["label_smoothing"])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+
 def train_network(spec, hparams, train_data, test_data, checkpoint_epochs, device: str = "cpu",
                   channels_last: bool = True):
     """Train ``spec`` under ``hparams`` and return ``[(epoch, state_dict, metrics), ...]`` for every
@@ -125,19 +146,10 @@ def train_network(spec, hparams, train_data, test_data, checkpoint_epochs, devic
     optimizer = OPTIMIZERS[hparams["optimizer"]](model.parameters(), hparams["learning_rate"], hparams["weight_decay"])
     generator = torch.Generator().manual_seed(hparams["data_seed"])
     (x_train, y_train), (x_test, y_test) = prepare_data(train_data, device), prepare_data(test_data, device)
-    batch_size, checkpoints, wanted = hparams["batch_size"], [], set(checkpoint_epochs)
+    checkpoints, wanted = [], set(checkpoint_epochs)
     for epoch in range(max(checkpoint_epochs) + 1):
         if epoch > 0:
-            model.train()
-            order, flips, crops = draw_epoch(len(x_train), batch_size, hparams["augmentation"], generator)
-            order, flips = order.to(device), flips.to(device)  # one transfer per epoch, none per step
-            for b, i in enumerate(range(0, len(order), batch_size)):
-                idx = order[i:i + batch_size]
-                x = _flip_crop(x_train[idx], flips[i:i + batch_size], tuple(crops[b].tolist()))
-                loss = F.cross_entropy(model(_to_input(x, model)), y_train[idx], label_smoothing=hparams["label_smoothing"])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+            train_epoch(model, optimizer, (x_train, y_train), hparams, generator, device)
         if epoch in wanted:
             train_acc, train_loss = evaluate(model, x_train, y_train, device=device)
             test_acc, test_loss = evaluate(model, x_test, y_test, device=device)

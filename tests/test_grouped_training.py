@@ -11,9 +11,9 @@ from gmn_bench.cifar import load_cifar10
 from gmn_bench.grouped_training import StackedOptimizer, can_group, train_group
 from gmn_bench.recipes import load_recipe
 from gmn_bench.training import OPTIMIZERS, resolve_device, train_network
+from conftest import CIFAR
 
 ROOT = Path(__file__).resolve().parents[1]
-CIFAR = ROOT.parent / "shared" / "cifar10-subset"
 MLP = {"family": "mlp", "depth": 1, "width": 16, "activation": "gelu"}
 CNN = {"family": "cnn", "channels": [4, 8], "kernel_size": 3, "pooling": "max", "activation": "relu", "batchnorm": False}
 VIT = {"family": "vit", "patch_size": 8, "dim": 16, "depth": 1, "heads": 2, "mlp_ratio": 2, "pool": "cls"}

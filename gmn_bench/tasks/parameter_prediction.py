@@ -38,7 +38,6 @@ from typing import Any, Mapping
 import datasets
 import numpy as np
 import torch
-import torch.nn.functional as F
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -47,7 +46,7 @@ from tqdm.auto import tqdm
 from ..architectures import build_model
 from ..cifar import load_cifar10, normalize
 from ..default_zoo import DEFAULT_ZOO
-from ..training import OPTIMIZERS, augment, evaluate
+from ..training import OPTIMIZERS, evaluate, prepare_data, train_epoch
 from ..weights import to_module
 from ..zoo_io import load_zoo
 from .task import TaskInputError, final_checkpoint_rows
@@ -122,16 +121,9 @@ def finetune(model: nn.Module, hparams: Mapping[str, Any], images: torch.Tensor,
     augmentation seeded by ``seed``."""
     optimizer = OPTIMIZERS[hparams["optimizer"]](model.parameters(), hparams["learning_rate"], hparams["weight_decay"])
     generator = torch.Generator().manual_seed(seed)
-    model.train()
+    data = prepare_data((images, labels))
     for _ in range(epochs):
-        order = torch.randperm(len(images), generator=generator)
-        for i in range(0, len(order), hparams["batch_size"]):
-            idx = order[i:i + hparams["batch_size"]]
-            x = augment(normalize(images[idx]), hparams["augmentation"], generator)
-            loss = F.cross_entropy(model(x), labels[idx], label_smoothing=hparams["label_smoothing"])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+        train_epoch(model, optimizer, data, hparams, generator)
     return model
 
 
