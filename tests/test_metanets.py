@@ -1,4 +1,4 @@
-"""Baseline metanets on the embedded zoo: features of every family, output shapes, symmetries."""
+"""Reference metanets on the embedded zoo: features of every family, output shapes, symmetries."""
 import statistics
 
 import numpy as np
@@ -10,11 +10,11 @@ from safetensors.torch import load as st_load
 from torch_geometric.data import Batch
 
 from gmn_bench import build_model, make_row
-from gmn_bench.metanets import (METANETS, DeepSets, FlatMLP, MetanetNotApplicable, StatNN, StatNNGBT,
+from gmn_bench.metanets import (GMN, METANETS, DeepSets, FlatMLP, MetanetNotApplicable, StatNN, StatNNGBT,
                                 check_applicable, statnn_features)
 from gmn_bench.tasks import get_task
 
-TORCH_METANETS = (DeepSets, StatNN)
+TORCH_METANETS = (GMN, DeepSets, StatNN)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,8 @@ def _row(spec, module, model_id="net"):
     return make_row(model_id, spec, module, epoch=1, split_id="train")
 
 
-def test_registry_names_every_baseline():
-    assert METANETS == {"deepsets": DeepSets, "statnn": StatNN, "statnn-gbt": StatNNGBT, "flatmlp": FlatMLP}
+def test_registry_names_every_reference_metanet():
+    assert METANETS == {"gmn": GMN, "deepsets": DeepSets, "statnn": StatNN, "statnn-gbt": StatNNGBT, "flatmlp": FlatMLP}
 
 
 @pytest.mark.parametrize("cls", TORCH_METANETS)
