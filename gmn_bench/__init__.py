@@ -6,7 +6,12 @@ Public API:
 * zoos: :func:`make_row`, :func:`write_zoo`, :func:`load_zoo`, :func:`to_module`,
   :class:`ZooRowError`, :class:`ZooFormatError`, and the row format in :mod:`gmn_bench.zoo_schema`
 * parameter graphs: :mod:`gmn_bench.graphs` (``to_graph``, ``from_graph``), :mod:`gmn_bench.graph_data`
-  (``GraphDataset``, ``graph_loader``); metanets: :mod:`gmn_bench.metanets` (``GMN``)
+  (``GraphDataset``, ``graph_loader``)
+* tasks and scoring: :mod:`gmn_bench.tasks` (``get_task``, ``Task.evaluate``, ``ParameterPredictionTask``),
+  :mod:`gmn_bench.evaluation` (``score``, ``evaluate_metanet``, ``validate_results``)
+* reference metanets: :mod:`gmn_bench.metanets` (``GMN``, ``DeepSets``, ``StatNN``, ``StatNNGBT``,
+  ``FlatMLP``; the graph hypernetwork ``metanets.ghn.GHN``)
+* building zoos: :mod:`gmn_bench.recipes`, :mod:`gmn_bench.build`; publishing: :mod:`gmn_bench.publish`
 """
 from .architectures import FAMILIES, SpecError, build_model, count_parameters, validate_spec
 from .weights import ZooRowError, to_module

@@ -62,7 +62,7 @@ def _cmd_publish(args) -> int:
 
 
 def _cmd_parameter_prediction(args) -> int:
-    from .parameter_prediction_run import run_parameter_prediction
+    from .evaluation.parameter_prediction import run_parameter_prediction
     from .tasks.parameter_prediction import ParameterPredictionTask, format_table
 
     task = ParameterPredictionTask(args.zoo, data=args.data, test_limit=args.test_limit,

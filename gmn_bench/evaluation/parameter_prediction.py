@@ -14,11 +14,11 @@ from pathlib import Path
 
 import torch
 
-from .cifar import load_cifar10
-from .evaluation.environment import environment
-from .metanets.ghn import GHN, train_ghn
-from .tasks import zoo_fingerprint
-from .tasks.parameter_prediction import ParameterPredictionTask, save_predictions
+from ..cifar import load_cifar10
+from ..metanets.ghn import GHN, train_ghn
+from ..tasks import zoo_fingerprint
+from ..tasks.parameter_prediction import ParameterPredictionTask, save_predictions
+from .environment import environment
 
 SCHEMA = "gmn-bench/results/v1"
 
