@@ -61,7 +61,7 @@ def render_markdown(board: Board) -> str:
             meta = e.submission.manifest
             cells = [str(e.rank), _md_link(meta["metanet"]["name"], meta["metanet"]["code"]),
                      *(f"{e.score.mean[m]:.4f} ± {e.score.std[m]:.4f}" for m in metrics), str(len(e.score.seeds)),
-                     f"{meta['metanet']['n_params']:,}", _md(", ".join(meta["authors"])), meta["submitted"][:10],
+                     _params(e.score.n_params), _md(", ".join(meta["authors"])), meta["submitted"][:10],
                      _md_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "", _md(_notes(e))]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
@@ -129,6 +129,10 @@ document.querySelectorAll("table.board").forEach(function (table) {
 """
 
 
+def _params(n_params: int | None) -> str:
+    return "n/a" if n_params is None else f"{n_params:,}"
+
+
 def _cell(text: str, sort_value, numeric: bool = False, raw: bool = False) -> str:
     css = ' class="num"' if numeric else ""
     return f'<td{css} data-sort="{html.escape(str(sort_value))}">{text if raw else html.escape(text)}</td>'
@@ -149,7 +153,7 @@ def _html_table(task: str, entries: list[Entry]) -> str:
                  *(_cell(f"{e.score.mean[m]:.4f} ± {e.score.std[m]:.4f}", repr(e.score.mean[m]), numeric=True)
                    for m in metrics),
                  _cell(str(len(e.score.seeds)), len(e.score.seeds), numeric=True),
-                 _cell(f"{meta['metanet']['n_params']:,}", meta["metanet"]["n_params"], numeric=True),
+                 _cell(_params(e.score.n_params), e.score.n_params or "", numeric=True),
                  _cell(", ".join(meta["authors"]), ", ".join(meta["authors"])),
                  _cell(meta["submitted"][:10], meta["submitted"]),
                  _cell(_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",

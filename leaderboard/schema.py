@@ -24,7 +24,7 @@ _URL = {"anyOf": [{"type": "null"}, {"type": "string", "pattern": r"^https?://[^
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
 _FINGERPRINT = {"type": "string", "pattern": r"^sha256:[0-9a-f]{64}$"}
 _REVISION = {"anyOf": [{"type": "null"}, {"type": "string", "minLength": 1, "maxLength": 100}]}
-_N_PARAMS = {"type": "integer", "minimum": 0}
+_N_PARAMS = {"type": ["integer", "null"], "minimum": 0}  # null: no parameter count (e.g. tree ensembles)
 _METRICS = {"type": "object", "additionalProperties": {"type": "number"}}
 
 ZOO_SCHEMA = {

@@ -69,7 +69,10 @@ def package_submission(results_paths: Iterable[str | Path], *, authors: Sequence
         raw[document["task"]], results[document["task"]] = path.read_bytes(), document
     if not results:
         raise SubmissionError("no results files given")
-    name, n_params = _shared(results, "metanet", "name"), _shared(results, "metanet", "n_params")
+    name = _shared(results, "metanet", "name")
+    # a task's output head sizes the metanet (3 optimizer classes vs 1 regression output): keep the largest
+    n_params = max((r["metanet"]["n_params"] for r in results.values() if r["metanet"]["n_params"] is not None),
+                   default=None)
     zoo = {k: _shared(results, "zoo", k) for k in ("path_or_repo_id", "revision", "fingerprint")}
     when = _timestamp(submitted)
     digest = hashlib.sha256()

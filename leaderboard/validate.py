@@ -43,6 +43,7 @@ class TaskScore:
 
     task: str
     rank_metric: str
+    n_params: int | None  # the metanet's size on this task (its output head depends on the task)
     seeds: tuple[int, ...]
     per_seed: tuple[dict[str, float], ...]
     mean: dict[str, float]
@@ -150,10 +151,9 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo) -> Task
         if results["zoo"][field] != manifest["zoo"][field]:
             raise SubmissionError(f"{where}: zoo {field} {results['zoo'][field]!r} differs from the manifest's "
                                   f"{manifest['zoo'][field]!r}")
-    for field in ("name", "n_params"):
-        if results["metanet"][field] != manifest["metanet"][field]:
-            raise SubmissionError(f"{where}: metanet {field} {results['metanet'][field]!r} is not the manifest's "
-                                  f"{manifest['metanet'][field]!r}")
+    if results["metanet"]["name"] != manifest["metanet"]["name"]:
+        raise SubmissionError(f"{where}: metanet name {results['metanet']['name']!r} is not the manifest's "
+                              f"{manifest['metanet']['name']!r}")
     seeds = tuple(s["seed"] for s in results["per_seed"])
     if list(seeds) != results["seeds"]:
         raise SubmissionError(f"{where}: per_seed seeds {list(seeds)} do not match seeds {results['seeds']}")
@@ -169,7 +169,7 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo) -> Task
     mean = {m: float(np.mean([s[m] for s in per_seed])) for m in task.metrics}
     std = {m: float(np.std([s[m] for s in per_seed])) for m in task.metrics}
     mismatches += _claims({m: v["mean"] for m, v in results["metrics"].items()}, mean, "mean")
-    return TaskScore(name, task.rank_metric, seeds, tuple(per_seed), mean, std, tuple(mismatches))
+    return TaskScore(name, task.rank_metric, results["metanet"]["n_params"], seeds, tuple(per_seed), mean, std, tuple(mismatches))
 
 
 def validate_submission(folder: str | Path, zoos: dict[str, KnownZoo] | None = None,

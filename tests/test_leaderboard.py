@@ -113,7 +113,7 @@ def test_ranking_ties_share_a_rank_and_keep_submission_order(tmp_path):
 
 
 def _fake(value: float, submitted: str, name: str) -> Submission:
-    score = TaskScore("t", "kendall_tau", (0,), ({"kendall_tau": value},), {"kendall_tau": value}, {"kendall_tau": 0.0}, ())
+    score = TaskScore("t", "kendall_tau", 10, (0,), ({"kendall_tau": value},), {"kendall_tau": value}, {"kendall_tau": 0.0}, ())
     manifest = {"id": f"{name}-{submitted}-{value}", "submitted": submitted, "metanet": {"name": name}}
     return Submission(Path(manifest["id"]), manifest, KnownZoo("z", "z", None, "sha256:0"), {"t": score})
 
@@ -201,8 +201,10 @@ def test_packaging_refuses_inconsistent_or_bad_results(tmp_path):
 
 def test_reference_entries_come_from_a_folder_of_results(tmp_path):
     reference = tmp_path / "reference-results"
-    for metanet in ("gmn", "deepsets"):
-        write_results(reference / metanet, [results(t, metanet, noise=0.1) for t in (REGRESSION_TASK, CLASSIFICATION_TASK)])
+    # a classification head makes gmn larger on that task; a tree ensemble has no parameter count
+    for metanet, sizes in (("gmn", (1234, 1300)), ("statnn-gbt", (None, None))):
+        write_results(reference / metanet, [results(t, metanet, noise=0.1, n_params=n)
+                                            for t, n in zip((REGRESSION_TASK, CLASSIFICATION_TASK), sizes)])
     submissions, out = tmp_path / "submissions", tmp_path / "out"
     good_submission(submissions, "newcomer", noise=0.5)
     assert main(["leaderboard", "--add-reference", str(reference), "--submissions", str(submissions), "--out", str(out),
@@ -211,11 +213,14 @@ def test_reference_entries_come_from_a_folder_of_results(tmp_path):
     for entries in board.tasks.values():
         refs = {e.submission.manifest["metanet"]["name"]: e.submission.manifest for e in entries
                 if e.submission.manifest["reference"]}
-        assert sorted(refs) == ["deepsets", "gmn"]
+        assert sorted(refs) == ["gmn", "statnn-gbt"] and refs["gmn"]["metanet"]["n_params"] == 1300
         assert all(m["submitted"] == "2026-11-23T06:00:00Z" and m["authors"] == ["gmn-bench developers"]
                    for m in refs.values())
     page = (out / "index.html").read_text()
-    assert page.count('<tr class="reference"') == 4 and "| reference |" in (out / "README.md").read_text()
+    markdown = (out / "README.md").read_text()
+    assert page.count('<tr class="reference"') == 4 and "| reference |" in markdown
+    assert re.search(r"\| \[statnn-gbt\]\([^)]*\) \|.*\| n/a \|", markdown)
+    assert "| 1,234 |" in markdown and "| 1,300 |" in markdown
 
 
 def test_rebuilding_the_board_is_deterministic(tmp_path):

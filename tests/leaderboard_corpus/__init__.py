@@ -43,7 +43,7 @@ def predictions(task_name: str, noise: float, seed: int) -> dict:
     return {m: (rng.choice([c for c in task.classes if c != v]) if rng.random() < noise else v) for m, v in truth.items()}
 
 
-def results(task_name: str, metanet: str = "gmn", noise: float = 0.05, seeds=(0, 1, 2), n_params: int = 1234,
+def results(task_name: str, metanet: str = "gmn", noise: float = 0.05, seeds=(0, 1, 2), n_params: int | None = 1234,
             created: str = "2026-11-23T06:00:00Z") -> dict:
     """A results file of ``metanet`` on ``task_name`` (embedded zoo), with honest claimed metrics."""
     task = _task(task_name)
