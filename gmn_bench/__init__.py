@@ -4,7 +4,8 @@ Public API:
 
 * architectures: :func:`build_model`, :func:`validate_spec`, :data:`FAMILIES`, :class:`SpecError`
 * zoos: :func:`make_row`, :func:`write_zoo`, :func:`load_zoo`, :func:`to_module`,
-  :class:`ZooRowError`, :class:`ZooFormatError`, and the row format in :mod:`gmn_bench.zoo_schema`
+  :class:`ZooRowError`, :class:`ZooFormatError`, :class:`ZooUnavailableError`, and the row format in
+  :mod:`gmn_bench.zoo_schema`
 * parameter graphs: :mod:`gmn_bench.graphs` (``to_graph``, ``from_graph``), :mod:`gmn_bench.graph_data`
   (``GraphDataset``, ``graph_loader``)
 * tasks and scoring: :mod:`gmn_bench.tasks` (``get_task``, ``Task.evaluate``, ``ParameterPredictionTask``),
@@ -15,8 +16,8 @@ Public API:
 """
 from .architectures import FAMILIES, SpecError, build_model, count_parameters, validate_spec
 from .weights import ZooRowError, to_module
-from .zoo_io import ZooFormatError, load_zoo, make_row, write_zoo
+from .zoo_io import ZooFormatError, ZooUnavailableError, load_zoo, make_row, write_zoo
 
 __version__ = "0.1.0"
-__all__ = ["FAMILIES", "SpecError", "ZooFormatError", "ZooRowError", "build_model", "count_parameters",
-           "load_zoo", "make_row", "to_module", "validate_spec", "write_zoo", "__version__"]
+__all__ = ["FAMILIES", "SpecError", "ZooFormatError", "ZooRowError", "ZooUnavailableError", "build_model",
+           "count_parameters", "load_zoo", "make_row", "to_module", "validate_spec", "write_zoo", "__version__"]

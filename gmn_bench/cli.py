@@ -204,7 +204,7 @@ def main(argv=None) -> int:
         parser.error("evaluate needs --seeds of at least 1")
     try:
         return args.func(args)
-    except (ValueError, RuntimeError, FileExistsError) as e:  # our errors carry a clear message
+    except (ValueError, RuntimeError, FileExistsError, ConnectionError) as e:  # these carry a clear message
         print(f"gmn-bench {args.command}: error: {e}", file=sys.stderr)
         return 2
 

@@ -33,6 +33,10 @@ class ZooFormatError(ValueError):
     """Rows or files that do not follow the zoo format."""
 
 
+class ZooUnavailableError(RuntimeError):
+    """A zoo that is neither a local folder nor reachable on the Hub; the message says which and why."""
+
+
 def make_row(model_id: str, spec: Mapping[str, Any], module, *, epoch: int, **columns) -> dict:
     """One zoo row for ``module`` (built from ``spec``) at ``epoch``; ``columns`` gives the rest."""
     return {
@@ -206,7 +210,8 @@ def load_zoo(
 
     Returns a ``Dataset``/``DatasetDict`` (or their iterable forms with ``streaming=True``).
     A local folder is always re-read from its files (never a stale cache). A folder whose
-    shards cannot be read raises :class:`ZooFormatError`.
+    shards cannot be read raises :class:`ZooFormatError`; a repo id that cannot be reached or
+    found raises :class:`ZooUnavailableError`.
     """
     local = Path(path_or_repo_id).is_dir()
     try:
@@ -216,6 +221,11 @@ def load_zoo(
             # the datasets cache does not notice a rewritten local folder: always re-read local files
             download_mode="force_redownload" if local and not streaming else None,
         )
+    except (ConnectionError, datasets.exceptions.DatasetNotFoundError) as e:
+        raise ZooUnavailableError(
+            f"zoo {path_or_repo_id!s} is not a local folder and could not be loaded from the Hub ({e}); "
+            "check the repo id and the network, or pass the path of a local zoo folder"
+        ) from e
     except datasets.exceptions.DatasetGenerationError as e:
         raise ZooFormatError(
             f"could not read zoo {path_or_repo_id!s} (config={config}, split={split}): {e.__cause__ or e}"

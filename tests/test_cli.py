@@ -1,5 +1,7 @@
+import pytest
+
+from gmn_bench import ZooUnavailableError, load_zoo
 from gmn_bench.cli import main
-from gmn_bench import load_zoo
 
 
 def test_demo_writes_a_loadable_zoo(tmp_path, capsys):
@@ -10,3 +12,12 @@ def test_demo_writes_a_loadable_zoo(tmp_path, capsys):
     assert sorted(load_zoo(tmp_path / "zoo", split="train")["family"]) == ["cnn", "mlp", "resnet", "vit"]
     assert main(["info", str(tmp_path / "zoo"), "--config", "id"]) == 0
     assert "id/train: 2 rows, 2 networks" in capsys.readouterr().out
+
+
+def test_an_unreachable_hub_zoo_is_a_clear_error_not_a_traceback(capsys):
+    with pytest.raises(ZooUnavailableError, match="someorg/no-such-zoo is not a local folder"):
+        load_zoo("someorg/no-such-zoo")  # the tests run with HF_HUB_OFFLINE=1
+    for argv in (["evaluate", "--zoo", "someorg/no-such-zoo", "--task", "accuracy-prediction", "--metanet", "statnn",
+                  "--quiet"], ["info", "someorg/no-such-zoo"]):
+        assert main(argv) == 2
+        assert "someorg/no-such-zoo" in capsys.readouterr().err
