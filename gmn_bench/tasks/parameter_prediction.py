@@ -48,8 +48,7 @@ from ..cifar import load_cifar10, normalize
 from ..default_zoo import DEFAULT_ZOO
 from ..training import OPTIMIZERS, evaluate, prepare_data, train_epoch
 from ..weights import to_module
-from ..zoo_io import load_zoo
-from .task import TaskInputError, final_checkpoint_rows
+from .task import TaskInputError, final_checkpoint_rows, load_task_config
 
 NAME = "parameter-prediction"
 TEST_SPLITS = ("id", "ood_family", "ood_size")
@@ -148,15 +147,8 @@ class ParameterPredictionTask:
 
     @cached_property
     def _configs(self) -> dict[str, datasets.DatasetDict]:
-        out = {}
-        for config in TEST_SPLITS:
-            try:
-                out[config] = load_zoo(self.zoo, config=config, revision=self.revision)
-            except ValueError as e:
-                raise TaskInputError(f"{NAME} needs zoo config {config!r}, which {self.zoo} lacks: {e}") from e
-            if "train" not in out[config] or "test" not in out[config]:
-                raise TaskInputError(f"{NAME}: zoo {self.zoo} config {config!r} needs train and test splits")
-        return out
+        return {config: load_task_config(NAME, self.zoo, config, self.revision, ("train", "test"))
+                for config in TEST_SPLITS}
 
     @cached_property
     def _test_rows(self) -> dict[str, dict]:

@@ -68,6 +68,21 @@ def final_checkpoint_rows(ds: datasets.Dataset) -> datasets.Dataset:
     return ds.select([last[m] for m in sorted(last)])
 
 
+def load_task_config(task: str, zoo: str, config: str, revision: str | None, splits) -> datasets.DatasetDict:
+    """Config ``config`` of ``zoo`` for task ``task``; :class:`TaskInputError` if the zoo lacks the
+    config or any of ``splits``."""
+    try:
+        data = load_zoo(zoo, config=config, revision=revision)
+    except ValueError as e:
+        if "BuilderConfig" in str(e) or "not found" in str(e):
+            raise TaskInputError(f"task {task!r} needs zoo config {config!r}, which {zoo} lacks: {e}") from e
+        raise
+    missing = [s for s in splits if s not in data]
+    if missing:
+        raise TaskInputError(f"task {task!r}: zoo {zoo} config {config!r} lacks splits {missing}")
+    return data
+
+
 class Task:
     """A task bound to one zoo (a Hub repo id or a local zoo folder) at one revision."""
 
@@ -92,15 +107,7 @@ class Task:
 
     @cached_property
     def _splits(self) -> dict[str, datasets.Dataset]:
-        try:
-            zoo = load_zoo(self.zoo, config=self.config, revision=self.revision)
-        except ValueError as e:
-            if "BuilderConfig" in str(e) or "not found" in str(e):
-                raise TaskInputError(f"task {self.name!r} needs zoo config {self.config!r}, which {self.zoo} lacks: {e}") from e
-            raise
-        missing = [s for s in SPLITS if s not in zoo]
-        if missing:
-            raise TaskInputError(f"task {self.name!r}: zoo {self.zoo} config {self.config!r} lacks splits {missing}")
+        zoo = load_task_config(self.name, self.zoo, self.config, self.revision, SPLITS)
         return {split: final_checkpoint_rows(zoo[split]) for split in SPLITS}
 
     @cached_property
