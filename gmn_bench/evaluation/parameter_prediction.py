@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 import json
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
@@ -19,9 +18,7 @@ from ..metanets.ghn import GHN, train_ghn
 from ..tasks import zoo_fingerprint
 from ..tasks.parameter_prediction import ParameterPredictionTask, save_predictions
 from .environment import environment
-
-SCHEMA = "gmn-bench/results/v1"
-
+from .results import SCHEMA_ID, created_now
 
 def predict_with_ghn(task: ParameterPredictionTask, train_steps: int, seed: int = 0, train_limit: int | None = None,
                      progress: bool = True, **ghn_kwargs) -> tuple[GHN, dict, float]:
@@ -63,7 +60,7 @@ def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, pre
     metrics = {**scored["metrics"], **references["metrics"]}
     per_network = {m: {**scored["per_network"][m], **references["per_network"][m]} for m in task.networks}
     results = {
-        "schema": SCHEMA, "task": task.name, "config": ",".join(task.splits), "target": "state_dict",
+        "schema": SCHEMA_ID, "task": task.name, "config": ",".join(task.splits), "target": "state_dict",
         "task_type": "parameter-prediction", "task_config": task.config(),
         "zoo": {"path_or_repo_id": task.zoo, "revision": task.revision,
                 "fingerprint": zoo_fingerprint(task.zoo, task.revision)},
@@ -71,7 +68,7 @@ def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, pre
         "per_seed": [{"seed": seed, "metrics": metrics, "per_network": per_network, "train_seconds": train_seconds}],
         "metrics": metrics, "environment": environment(),
         "timings": {"train_seconds": train_seconds, "total_seconds": time.perf_counter() - start},
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": created_now(),
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))

@@ -29,6 +29,11 @@ class ResultsFormatError(ValueError):
     """A results file that does not follow the schema; the message names the file, place and problem."""
 
 
+def created_now() -> str:
+    """The ``created`` timestamp of a results file: UTC, ISO 8601 to the second."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @lru_cache(maxsize=1)
 def results_schema() -> dict:
     """The JSON Schema of results files."""
@@ -56,7 +61,7 @@ def make_results(task: Task, fingerprint: str, metanet: Mapping[str, Any], proto
         "metrics": summarize(per_seed),
         "environment": environment(),
         "timings": {"total_seconds": total_seconds},
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": created_now(),
     }
 
 
