@@ -8,14 +8,15 @@ loaded back into a freshly built module.
 
 Families and their knobs (defaults in brackets):
 
-* ``mlp``: ``depth`` hidden layers of ``width`` units, ``activation`` [relu].
+* ``mlp``: ``depth`` hidden layers of ``width`` units, ``activation`` [relu], on the image
+  average-pooled by ``input_pool`` [1] (1: the full ``3*32*32`` pixels; 2: ``3*16*16``, ...).
   Parameters: ``fc{i}.weight/bias`` for hidden layers, ``head.weight/bias``.
 * ``cnn``: ``channels`` (one int per conv layer), ``kernel_size`` [3],
   ``pooling`` after every conv layer (``max``/``avg``/``none``) [max],
-  ``activation`` [relu], ``batchnorm`` [False]; global average pooling and a
-  linear head. Parameters: ``convs.{i}.conv``, ``convs.{i}.norm``, ``head``.
-* ``resnet``: ``widths`` (one int per stage), ``blocks_per_stage`` [1];
-  a 3x3 stem, basic blocks (two 3x3 convs with BatchNorm, identity or 1x1
+  ``activation`` [relu], ``batchnorm`` [False], ``stem_stride`` [1] (stride of the
+  first conv); global average pooling and a linear head. Parameters: ``convs.{i}.conv``, ``convs.{i}.norm``, ``head``.
+* ``resnet``: ``widths`` (one int per stage), ``blocks_per_stage`` [1], ``stem_stride``
+  [1]; a 3x3 stem (of that stride), basic blocks (two 3x3 convs with BatchNorm, identity or 1x1
   projection shortcut), stride 2 at the start of every stage after the first,
   global average pooling and a linear head.
 * ``vit``: ``patch_size`` (divides 32), ``dim``, ``depth``, ``heads`` (divides
@@ -44,6 +45,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 }
 POOLINGS = ("max", "avg", "none")
 VIT_POOLS = ("cls", "mean")
+_MAX_HALVINGS = 5  # 32 -> 1
 
 
 class SpecError(ValueError):
@@ -80,33 +82,49 @@ def _check_keys(spec: Mapping[str, Any], allowed: set[str]) -> None:
         raise SpecError(f"{spec['family']} spec: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
 
 
+def _halvings(spec: Mapping[str, Any], key: str) -> int:
+    """How many times the power-of-two ``spec[key]`` (a stride or pooling size) halves the image side."""
+    value = _positive_int(spec, key)
+    if value & (value - 1) or IMAGE_SHAPE[1] % value:
+        raise SpecError(f"{spec['family']} spec: {key!r} must be a power of two dividing {IMAGE_SHAPE[1]}, got {value}")
+    return value.bit_length() - 1
+
+
 def _validate_mlp(s: dict) -> dict:
     s.setdefault("activation", "relu")
-    _check_keys(s, {"depth", "width", "activation"})
+    s.setdefault("input_pool", 1)
+    _check_keys(s, {"depth", "width", "activation", "input_pool"})
     _positive_int(s, "depth"), _positive_int(s, "width"), _choice(s, "activation", ACTIVATIONS)
+    _halvings(s, "input_pool")
     return s
 
 
 def _validate_cnn(s: dict) -> dict:
-    for key, default in (("kernel_size", 3), ("pooling", "max"), ("activation", "relu"), ("batchnorm", False)):
+    for key, default in (("kernel_size", 3), ("pooling", "max"), ("activation", "relu"), ("batchnorm", False),
+                         ("stem_stride", 1)):
         s.setdefault(key, default)
-    _check_keys(s, {"channels", "kernel_size", "pooling", "activation", "batchnorm"})
+    _check_keys(s, {"channels", "kernel_size", "pooling", "activation", "batchnorm", "stem_stride"})
     channels = _positive_int_list(s, "channels")
     if _positive_int(s, "kernel_size") % 2 == 0:
         raise SpecError(f"cnn spec: 'kernel_size' must be odd (same padding), got {s['kernel_size']}")
     _choice(s, "pooling", POOLINGS), _choice(s, "activation", ACTIVATIONS)
     if not isinstance(s["batchnorm"], bool):
         raise SpecError(f"cnn spec: 'batchnorm' must be true or false, got {s['batchnorm']!r}")
-    if s["pooling"] != "none" and len(channels) > 5:
-        raise SpecError(f"cnn spec: at most 5 pooled conv layers fit a 32x32 image, got {len(channels)}")
+    room = _MAX_HALVINGS - _halvings(s, "stem_stride")
+    if s["pooling"] != "none" and len(channels) > room:
+        raise SpecError(f"cnn spec: at most {room} pooled conv layers fit a 32x32 image after a stem stride of "
+                        f"{s['stem_stride']}, got {len(channels)}")
     return s
 
 
 def _validate_resnet(s: dict) -> dict:
     s.setdefault("blocks_per_stage", 1)
-    _check_keys(s, {"widths", "blocks_per_stage"})
-    if len(_positive_int_list(s, "widths")) > 5:
-        raise SpecError(f"resnet spec: at most 5 stages fit a 32x32 image, got {len(s['widths'])}")
+    s.setdefault("stem_stride", 1)
+    _check_keys(s, {"widths", "blocks_per_stage", "stem_stride"})
+    room = _MAX_HALVINGS - _halvings(s, "stem_stride")
+    if len(_positive_int_list(s, "widths")) > room:
+        raise SpecError(f"resnet spec: at most {room} stages fit a 32x32 image after a stem stride of "
+                        f"{s['stem_stride']}, got {len(s['widths'])}")
     _positive_int(s, "blocks_per_stage")
     return s
 
@@ -152,9 +170,10 @@ def spec_to_json(spec: Mapping[str, Any]) -> str:
 
 
 class MLP(nn.Module):
-    def __init__(self, depth: int, width: int, activation: str):
+    def __init__(self, depth: int, width: int, activation: str, input_pool: int = 1):
         super().__init__()
-        sizes = [math.prod(IMAGE_SHAPE)] + [width] * depth
+        self.input_pool = input_pool
+        sizes = [math.prod(IMAGE_SHAPE) // input_pool**2] + [width] * depth
         for i in range(depth):
             self.add_module(f"fc{i}", nn.Linear(sizes[i], sizes[i + 1]))
         self.act = ACTIVATIONS[activation]()
@@ -162,6 +181,8 @@ class MLP(nn.Module):
         self.depth = depth
 
     def forward(self, x):
+        if self.input_pool > 1:
+            x = F.avg_pool2d(x, self.input_pool)
         x = x.flatten(1)
         for i in range(self.depth):
             x = self.act(getattr(self, f"fc{i}")(x))
@@ -171,9 +192,9 @@ class MLP(nn.Module):
 class ConvLayer(nn.Module):
     """conv -> (BatchNorm) -> activation -> (pooling)."""
 
-    def __init__(self, c_in, c_out, kernel_size, batchnorm, activation, pooling):
+    def __init__(self, c_in, c_out, kernel_size, batchnorm, activation, pooling, stride=1):
         super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, kernel_size, padding=kernel_size // 2, bias=not batchnorm)
+        self.conv = nn.Conv2d(c_in, c_out, kernel_size, stride=stride, padding=kernel_size // 2, bias=not batchnorm)
         self.norm = nn.BatchNorm2d(c_out) if batchnorm else nn.Identity()
         self.act = ACTIVATIONS[activation]()
         self.pool = {"max": nn.MaxPool2d(2), "avg": nn.AvgPool2d(2), "none": nn.Identity()}[pooling]
@@ -183,11 +204,12 @@ class ConvLayer(nn.Module):
 
 
 class CNN(nn.Module):
-    def __init__(self, channels, kernel_size, pooling, activation, batchnorm):
+    def __init__(self, channels, kernel_size, pooling, activation, batchnorm, stem_stride=1):
         super().__init__()
         c_in = [IMAGE_SHAPE[0]] + channels[:-1]
         self.convs = nn.Sequential(
-            *(ConvLayer(a, b, kernel_size, batchnorm, activation, pooling) for a, b in zip(c_in, channels))
+            *(ConvLayer(a, b, kernel_size, batchnorm, activation, pooling, stride=stem_stride if i == 0 else 1)
+              for i, (a, b) in enumerate(zip(c_in, channels)))
         )
         self.head = nn.Linear(channels[-1], NUM_CLASSES)
 
@@ -212,9 +234,10 @@ class BasicBlock(nn.Module):
 
 
 class ResNet(nn.Module):
-    def __init__(self, widths, blocks_per_stage):
+    def __init__(self, widths, blocks_per_stage, stem_stride=1):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(IMAGE_SHAPE[0], widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]))
+        self.stem = nn.Sequential(nn.Conv2d(IMAGE_SHAPE[0], widths[0], 3, stride=stem_stride, padding=1, bias=False),
+                                  nn.BatchNorm2d(widths[0]))
         blocks, c_in = [], widths[0]
         for stage, width in enumerate(widths):
             for b in range(blocks_per_stage):

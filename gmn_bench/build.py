@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Iterator
@@ -50,8 +51,10 @@ def _prepared(device: str):
 
 
 def train_configurations(configs: list[dict], recipe: Recipe, source: str, train_limit=None, test_limit=None,
-                         device: str = "cpu", grouped: bool = False) -> list[list[dict]]:
-    """Train sampled configurations and return each one's zoo rows, one row per checkpoint epoch.
+                         device: str = "cpu", grouped: bool = False) -> list[tuple[list[dict], float]]:
+    """Train sampled configurations and return, for each, its zoo rows (one per checkpoint epoch) and
+    its training time in seconds (CPU time of the worker on CPU, wall time on CUDA; a group's time is
+    shared equally by its networks).
 
     One by one (``grouped=False``, bitwise deterministic on CPU), or as one vmapped group
     (``grouped=True``: the configurations must share a :func:`~gmn_bench.grouped_training.group_key`).
@@ -62,15 +65,21 @@ def train_configurations(configs: list[dict], recipe: Recipe, source: str, train
     try:
         _load_data(source, train_limit, test_limit)
         train, test = _prepared(device)
+        clock = time.process_time if device == "cpu" else time.perf_counter  # CPU: core-seconds, robust to a busy machine
+        start = clock()
         hparams = [{k: c[k] for k in (*HYPERPARAMETERS, "init_seed", "data_seed")} for c in configs]
+        eval_images = recipe.train_eval_images
         if grouped:
-            checkpoints = train_group(configs[0]["spec"], hparams, train, test, recipe.checkpoint_epochs, device=device)
+            checkpoints = train_group(configs[0]["spec"], hparams, train, test, recipe.checkpoints(configs[0]["epochs"]),
+                                      device=device, train_eval_images=eval_images)
         else:
-            checkpoints = [train_network(c["spec"], hp, train, test, recipe.checkpoint_epochs, device=device)
+            checkpoints = [train_network(c["spec"], hp, train, test, recipe.checkpoints(c["epochs"]), device=device,
+                                         train_eval_images=eval_images)
                            for c, hp in zip(configs, hparams)]
+        seconds = (clock() - start) / len(configs)
     finally:
         torch.set_num_threads(threads)
-    return [_rows(c, hp, cps) for c, hp, cps in zip(configs, hparams, checkpoints)]
+    return [(_rows(c, hp, cps), seconds) for c, hp, cps in zip(configs, hparams, checkpoints)]
 
 
 def _rows(config: dict, hparams: dict, checkpoints) -> list[dict]:
@@ -103,27 +112,32 @@ class _WorkFolder:
         (path / "parts").mkdir(parents=True, exist_ok=True)
         self.manifest = path / "manifest.jsonl"
 
-    def done(self) -> set[str]:
+    def seconds(self) -> dict[str, float | None]:
+        """Finished networks (their manifest entry and part file both present) -> training seconds."""
         if not self.manifest.exists():
-            return set()
-        done = set()
+            return {}
+        done = {}
         for line in self.manifest.read_text().splitlines():
             try:
-                done.add(json.loads(line)["model_id"])
-            except (json.JSONDecodeError, KeyError):
+                entry = json.loads(line)
+                done[entry["model_id"]] = entry.get("seconds")
+            except (json.JSONDecodeError, KeyError, TypeError):
                 continue  # a line torn by a kill: that network is simply trained again
-        return {m for m in done if self.part(m).exists()}
+        return {m: t for m, t in done.items() if self.part(m).exists()}
+
+    def done(self) -> set[str]:
+        return set(self.seconds())
 
     def part(self, model_id: str) -> Path:
         return self.path / "parts" / f"{model_id}.parquet"
 
-    def add(self, rows: list[dict]) -> None:
+    def add(self, rows: list[dict], seconds: float) -> None:
         model_id = rows[0]["model_id"]
         tmp = self.part(model_id).with_suffix(".tmp")
         datasets.Dataset.from_list(rows, features=features_for(rows[0])).to_parquet(str(tmp))
         os.replace(tmp, self.part(model_id))
         with open(self.manifest, "a") as f:
-            f.write(json.dumps({"model_id": model_id}) + "\n")
+            f.write(json.dumps({"model_id": model_id, "seconds": round(seconds, 3)}) + "\n")
             f.flush()
             os.fsync(f.fileno())
 
@@ -212,12 +226,31 @@ def build_zoo(
     else:
         raise ValueError(f"unknown executor {executor!r}; expected 'local' or 'ray'")
     with tqdm(total=len(configs), initial=len(configs) - len(todo), unit="net", desc=recipe.name, disable=not progress) as bar:
-        for rows in results:
-            work.add(rows)
+        for rows, seconds in results:
+            work.add(rows, seconds)
             bar.update()
-    rows = assign_splits(list(work.rows([c["model_id"] for c in configs])), recipe.held_out_family, recipe.size_quantile)
+    rows = assign_splits(list(work.rows([c["model_id"] for c in configs])), recipe.held_out_family, recipe.size_quantile,
+                         recipe.id_fractions)
     description = (f"{recipe.description}\n\nBuilt by gmn-bench from recipe `{recipe.name}` (seed {recipe.seed}): "
                    f"trained on {n_train:,} CIFAR-10 training images and scored on {n_test:,} test images from `{data}`"
                    + (" (a subset of CIFAR-10's 50,000/10,000: accuracies are subset figures)" if n_train < 50_000 else "")
                    + ".")
+    description += "\n\n" + training_cost(rows, work.seconds(), device)
     return write_zoo(rows, out, name=recipe.name, description=description, overwrite=True)
+
+
+def training_cost(rows: list[dict], seconds: dict[str, float | None], device: str) -> str:
+    """Markdown table of the build's training time per family: networks, seconds per network
+    (mean, median, max) and the total, from each network's recorded training time."""
+    family = {r["model_id"]: r["family"] for r in rows}
+    timed = [(family[m], t) for m, t in seconds.items() if t is not None and m in family]
+    if not timed:
+        return "Training time: not recorded."
+    lines = [f"### Training cost ({'CPU seconds of one thread' if device == 'cpu' else device + ' wall seconds'} "
+             "per network)", "",
+             "| family | networks | seconds per network (mean, median, max) | total hours |", "|---|---|---|---|"]
+    for name in sorted({f for f, _ in timed}) + ["all"]:
+        times = sorted(t for f, t in timed if name in (f, "all"))
+        lines.append(f"| {name} | {len(times)} | {sum(times) / len(times):.1f}, {times[len(times) // 2]:.1f}, "
+                     f"{times[-1]:.1f} | {sum(times) / 3600:.2f} |")
+    return "\n".join(lines)

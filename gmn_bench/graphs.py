@@ -5,7 +5,8 @@
 :func:`from_graph` / :func:`graph_to_state_dict` read the weights back.
 
 Nodes (``data.x``, one row of :data:`NODE_FEATURES` per node)
-    * input nodes: one per input feature (MLP: 3072 flattened pixels; ViT: the ``3*p*p`` pixels of a
+    * input nodes: one per input feature (MLP: the 3072 flattened pixels, or those of the image
+      average-pooled by ``input_pool``, marked by the ``pooling`` and ``stride`` features; ViT: the ``3*p*p`` pixels of a
       patch, the patch embedding being a linear layer shared by all patches) or input channel (CNN,
       ResNet: 3);
     * one node per hidden neuron / channel of every layer; one per output class (10);
@@ -135,7 +136,8 @@ class _Builder:
 
 
 def _mlp(m: MLP, g: _Builder) -> int:
-    prev = g.nodes(IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2], "input")
+    pooled = m.input_pool > 1
+    prev = g.nodes(m.fc0.in_features, "input", pooling="avg" if pooled else "none", stride=m.input_pool)
     for i in range(m.depth):
         g.layer += 1
         fc = getattr(m, f"fc{i}")

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
 from .architectures import build_model
-from .training import check_hyperparameters, draw_epoch, prepare_data, resolve_device, score
+from .training import (check_hyperparameters, draw_epoch, prepare_data, resolve_device, score, train_eval_subset,
+                       training_subset)
 
 _BETAS, _EPS, _MOMENTUM = (0.9, 0.999), 1e-8, 0.9
 
@@ -30,8 +31,9 @@ def can_group(spec: dict) -> bool:
 
 
 def group_key(config: dict) -> tuple:
-    """Configurations with equal keys (spec, optimizer, batch size, epochs) can share a group."""
-    return (repr(sorted(config["spec"].items())), config["optimizer"], config["batch_size"], config["epochs"])
+    """Configurations with equal keys (spec, optimizer, batch size, epochs, training fraction) can share a group."""
+    return (repr(sorted(config["spec"].items())), config["optimizer"], config["batch_size"], config["epochs"],
+            config.get("train_fraction", 1.0))
 
 
 class StackedOptimizer:
@@ -84,17 +86,19 @@ def _flip_crop_group(x: torch.Tensor, flips: torch.Tensor, crops: torch.Tensor, 
     return padded[net, rows[:, :, None], cols[:, None, :]].permute(0, 3, 4, 1, 2)
 
 
-def train_group(spec, hparams_list, train_data, test_data, checkpoint_epochs, device: str = "cpu"):
+def train_group(spec, hparams_list, train_data, test_data, checkpoint_epochs, device: str = "cpu",
+                train_eval_images: int | None = None):
     """Train networks of one ``spec`` together; return one :func:`~gmn_bench.training.train_network`
-    style checkpoint list per entry of ``hparams_list`` (which must share optimizer and batch size)."""
+    style checkpoint list per entry of ``hparams_list`` (which must share optimizer, batch size and
+    training fraction)."""
     if not can_group(spec):
         raise ValueError(f"cannot group {spec['family']} networks with BatchNorm: train them one by one")
     for hp in hparams_list:
         check_hyperparameters(hp)
-    kinds = {(hp["optimizer"], hp["batch_size"]) for hp in hparams_list}
+    kinds = {(hp["optimizer"], hp["batch_size"], hp.get("train_fraction", 1.0)) for hp in hparams_list}
     if len(kinds) != 1:
-        raise ValueError(f"a group needs one optimizer and batch size, got {sorted(kinds)}")
-    (optimizer_kind, batch_size), = kinds
+        raise ValueError(f"a group needs one optimizer, batch size and training fraction, got {sorted(kinds)}")
+    (optimizer_kind, batch_size, _), = kinds
     device = resolve_device(device)
     models = []
     for hp in hparams_list:
@@ -116,7 +120,8 @@ def train_group(spec, hparams_list, train_data, test_data, checkpoint_epochs, de
     smoothing = per_network("label_smoothing")
     generators = [torch.Generator().manual_seed(hp["data_seed"]) for hp in hparams_list]
     augmentations = [hp["augmentation"] for hp in hparams_list]
-    (x_train, y_train), (x_test, y_test) = prepare_data(train_data, device), prepare_data(test_data, device)
+    x_train, y_train = training_subset(prepare_data(train_data, device), hparams_list[0])
+    x_test, y_test = prepare_data(test_data, device)
     n, checkpoints = len(x_train), [[] for _ in hparams_list]
     for epoch in range(max(checkpoint_epochs) + 1):
         if epoch > 0:
@@ -131,7 +136,7 @@ def train_group(spec, hparams_list, train_data, test_data, checkpoint_epochs, de
         if epoch in set(checkpoint_epochs):
             with torch.no_grad():
                 metrics = [score(lambda x: score_all(params, buffers, x), *data) for data in
-                           ((x_train, y_train), (x_test, y_test))]
+                           (train_eval_subset((x_train, y_train), train_eval_images), (x_test, y_test))]
             (train_acc, train_loss), (test_acc, test_loss) = ([t.tolist() for t in pair] for pair in metrics)
             stacked = {**params, **buffers}
             for k, out in enumerate(checkpoints):

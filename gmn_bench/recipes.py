@@ -11,24 +11,35 @@ Every sampled value is declared as one of::
 
 Network ``i`` is sampled from its own generator seeded by ``(seed, i)``, so the same recipe
 always gives the same configurations, and growing ``n_networks`` keeps the earlier ones.
+
+``[hyperparameters]`` may also sample ``epochs`` (default: the last checkpoint epoch) and
+``train_fraction`` (default 1: the network trains on the first ``round(f * N)`` of the ``N``
+training images, CIFAR-10's own shuffled order). A network is checkpointed at every recipe
+``checkpoint_epochs`` entry below its ``epochs``, and at ``epochs``. Optional top-level keys:
+``train_eval_images`` (train accuracy and loss are measured on at most this many of a
+network's training images; default all), ``id_fractions`` (train/validation/test shares of the
+``id`` split, default 0.8/0.1/0.1), ``held_out_family`` and ``size_quantile``.
 """
 from __future__ import annotations
 
 import math
 import random
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .architectures import FAMILIES, validate_spec
+from .splits import ID_FRACTIONS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-HYPERPARAMETERS = ("optimizer", "learning_rate", "weight_decay", "label_smoothing", "batch_size", "epochs", "augmentation")
+HYPERPARAMETERS = ("optimizer", "learning_rate", "weight_decay", "label_smoothing", "batch_size", "epochs", "augmentation",
+                   "train_fraction")
+_OPTIONAL_HYPERPARAMETERS = {"train_fraction": 1.0}  # constants: they draw nothing, so older recipes sample as before
 
 
 class RecipeError(ValueError):
@@ -56,19 +67,20 @@ def _sample(rng: random.Random, value: Any, where: str) -> Any:
 
 
 def _mlp(k):
-    return {"family": "mlp", "depth": k["depth"], "width": k["width"], "activation": k.get("activation", "relu")}
+    return {"family": "mlp", "depth": k["depth"], "width": k["width"], "activation": k.get("activation", "relu"),
+            "input_pool": k.get("input_pool", 1)}
 
 
 def _cnn(k, rng):
     channels = [_sample(rng, k["channels"], "cnn.channels") for _ in range(k["n_layers"])]
     return {"family": "cnn", "channels": sorted(channels), "kernel_size": k.get("kernel_size", 3),
             "pooling": k.get("pooling", "max"), "activation": k.get("activation", "relu"),
-            "batchnorm": k.get("batchnorm", False)}
+            "batchnorm": k.get("batchnorm", False), "stem_stride": k.get("stem_stride", 1)}
 
 
 def _resnet(k):
     return {"family": "resnet", "widths": [k["base_width"] * 2**s for s in range(k["n_stages"])],
-            "blocks_per_stage": k.get("blocks_per_stage", 1)}
+            "blocks_per_stage": k.get("blocks_per_stage", 1), "stem_stride": k.get("stem_stride", 1)}
 
 
 def _vit(k):
@@ -90,7 +102,12 @@ class Recipe:
     held_out_family: str | None = None
     size_quantile: float = 0.8
     description: str = ""
-    data: dict = field(default_factory=dict)
+    train_eval_images: int | None = None
+    id_fractions: tuple[tuple[str, float], ...] = ID_FRACTIONS
+
+    def checkpoints(self, epochs: int) -> tuple[int, ...]:
+        """Checkpoint epochs of a network trained for ``epochs``: the recipe's below it, and ``epochs``."""
+        return tuple(e for e in self.checkpoint_epochs if e < epochs) + (epochs,)
 
     def sample(self, index: int) -> dict:
         """Configuration of network ``index``: ``model_id``, ``spec`` and hyperparameters."""
@@ -102,7 +119,7 @@ class Recipe:
         spec = {"mlp": lambda: _mlp(knobs), "cnn": lambda: _cnn(knobs, rng), "resnet": lambda: _resnet(knobs),
                 "vit": lambda: _vit(knobs)}[family]()
         hparams = {k: _sample(rng, self.hyperparameters[k], f"hyperparameters.{k}") for k in HYPERPARAMETERS}
-        for key in ("learning_rate", "weight_decay", "label_smoothing"):
+        for key in ("learning_rate", "weight_decay", "label_smoothing", "train_fraction"):
             hparams[key] = float(f"{hparams[key]:.4g}")
         return {"model_id": f"{self.name}-{index:05d}", "spec": validate_spec(spec),
                 "init_seed": rng.randrange(2**31), "data_seed": rng.randrange(2**31), **hparams}
@@ -130,19 +147,37 @@ def load_recipe(path: str | Path) -> Recipe:
     absent = [f for f in raw["families"] if f not in raw]
     if absent:
         raise RecipeError(f"{path}: no [{absent[0]}] table of architecture knobs")
-    missing_hp = [k for k in HYPERPARAMETERS if k not in raw["hyperparameters"] and k != "epochs"]
+    missing_hp = [k for k in HYPERPARAMETERS if k not in raw["hyperparameters"] and k != "epochs"
+                  and k not in _OPTIONAL_HYPERPARAMETERS]
     if missing_hp:
         raise RecipeError(f"{path}: [hyperparameters] misses {missing_hp}")
     epochs = raw["checkpoint_epochs"]
     if not epochs or sorted(set(epochs)) != epochs or epochs[0] < 0:
         raise RecipeError(f"{path}: checkpoint_epochs must be increasing non-negative integers, got {epochs}")
+    fractions = raw.get("id_fractions", dict(ID_FRACTIONS))
+    if (not isinstance(fractions, dict) or set(fractions) != {name for name, _ in ID_FRACTIONS}
+            or abs(sum(fractions.values()) - 1) > 1e-9 or min(fractions.values()) <= 0):
+        raise RecipeError(f"{path}: id_fractions must give positive train, validation and test shares summing to 1, "
+                          f"got {fractions}")
+    eval_images = raw.get("train_eval_images")
+    if eval_images is not None and (isinstance(eval_images, bool) or not isinstance(eval_images, int) or eval_images < 1):
+        raise RecipeError(f"{path}: train_eval_images must be a positive integer, got {eval_images!r}")
     recipe = Recipe(
         name=raw["name"], seed=raw["seed"], n_networks=raw["n_networks"], checkpoint_epochs=tuple(epochs),
         families=raw["families"], architectures={f: raw[f] for f in raw["families"]},
-        hyperparameters={**raw["hyperparameters"], "epochs": max(epochs)},
+        hyperparameters={**_OPTIONAL_HYPERPARAMETERS, "epochs": max(epochs), **raw["hyperparameters"]},
         held_out_family=raw.get("held_out_family"), size_quantile=raw.get("size_quantile", 0.8),
-        description=raw.get("description", ""), data=raw.get("data", {}),
+        description=raw.get("description", ""), train_eval_images=eval_images,
+        id_fractions=tuple((name, float(fractions[name])) for name, _ in ID_FRACTIONS),
     )
     for i in range(min(recipe.n_networks, 16)):  # fail now, not mid-build, on knobs that give bad specs
-        recipe.sample(i)
+        _check_sampled(recipe.sample(i), f"{path}: network {i}")
     return recipe
+
+
+def _check_sampled(config: dict, where: str) -> None:
+    epochs, fraction = config["epochs"], config["train_fraction"]
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise RecipeError(f"{where}: epochs must be a positive integer, got {epochs!r}")
+    if not 0 < fraction <= 1:
+        raise RecipeError(f"{where}: train_fraction must be in (0, 1], got {fraction!r}")

@@ -52,13 +52,15 @@ def size_shift_splits(n_params: Mapping[str, int], test_quantile: float = 0.8) -
     }
 
 
-def assign_splits(rows: list[dict], held_out_family: str | None = "vit", size_quantile: float = 0.8) -> list[dict]:
-    """Add ``split_id``, ``split_ood_family`` (if ``held_out_family`` is present in the rows) and
-    ``split_ood_size`` (if the networks differ in size) columns to zoo rows, in place; returns ``rows``."""
+def assign_splits(rows: list[dict], held_out_family: str | None = "vit", size_quantile: float = 0.8,
+                  id_fractions: Sequence[tuple[str, float]] = ID_FRACTIONS) -> list[dict]:
+    """Add ``split_id`` (shares ``id_fractions``), ``split_ood_family`` (if ``held_out_family`` is present
+    in the rows) and ``split_ood_size`` (if the networks differ in size) columns to zoo rows, in place;
+    returns ``rows``."""
     families = {r["family"] for r in rows}
     n_params = {r["model_id"]: r["n_params"] for r in rows}
     sizes = size_shift_splits(n_params, size_quantile) if len(set(n_params.values())) > 1 else {}
-    in_distribution = id_splits(n_params)
+    in_distribution = id_splits(n_params, id_fractions)
     for row in rows:
         row["split_id"] = in_distribution[row["model_id"]]
         if held_out_family in families:

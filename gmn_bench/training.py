@@ -127,14 +127,29 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data, hparam
         optimizer.step()
 
 
+def training_subset(data, hparams: Mapping[str, Any]):
+    """The images a network trains on: the first ``round(train_fraction * N)`` of ``data`` (all of
+    them when ``hparams`` has no ``train_fraction``). CIFAR-10's training order is already shuffled."""
+    images, labels = data
+    n = max(1, round(hparams.get("train_fraction", 1.0) * len(images)))
+    return images[:n], labels[:n]
+
+
+def train_eval_subset(data, limit: int | None):
+    """The training images a network's train accuracy and loss are measured on: the first ``limit``."""
+    return data if limit is None else (data[0][:limit], data[1][:limit])
+
+
 def train_network(spec, hparams, train_data, test_data, checkpoint_epochs, device: str = "cpu",
-                  channels_last: bool = True):
+                  channels_last: bool = True, train_eval_images: int | None = None):
     """Train ``spec`` under ``hparams`` and return ``[(epoch, state_dict, metrics), ...]`` for every
     checkpoint epoch (0 = at initialisation). ``init_seed`` fixes the initial weights and
     ``data_seed`` the data order and augmentation: bitwise reproducible on CPU (see the module
     docstring for CUDA). ``train_data``/``test_data`` are ``(images, labels)``, uint8 or already
-    :func:`prepare_data`-d for ``device`` (a worker training many networks prepares them once).
-    ``metrics`` holds ``train_acc``, ``test_acc``, ``train_loss`` and ``test_loss``.
+    :func:`prepare_data`-d for ``device`` (a worker training many networks prepares them once);
+    the network trains on its :func:`training_subset`. ``metrics`` holds ``train_acc``,
+    ``test_acc``, ``train_loss`` and ``test_loss``; the train ones are measured on the first
+    ``train_eval_images`` of its training images (all by default).
     ``channels_last`` stores conv networks' activations NHWC, much faster for convolutions on CPU."""
     check_hyperparameters(hparams)
     device = resolve_device(device)
@@ -145,13 +160,14 @@ def train_network(spec, hparams, train_data, test_data, checkpoint_epochs, devic
         model._channels_last = True
     optimizer = OPTIMIZERS[hparams["optimizer"]](model.parameters(), hparams["learning_rate"], hparams["weight_decay"])
     generator = torch.Generator().manual_seed(hparams["data_seed"])
-    (x_train, y_train), (x_test, y_test) = prepare_data(train_data, device), prepare_data(test_data, device)
+    train = training_subset(prepare_data(train_data, device), hparams)
+    (x_test, y_test) = prepare_data(test_data, device)
     checkpoints, wanted = [], set(checkpoint_epochs)
     for epoch in range(max(checkpoint_epochs) + 1):
         if epoch > 0:
-            train_epoch(model, optimizer, (x_train, y_train), hparams, generator, device)
+            train_epoch(model, optimizer, train, hparams, generator, device)
         if epoch in wanted:
-            train_acc, train_loss = evaluate(model, x_train, y_train, device=device)
+            train_acc, train_loss = evaluate(model, *train_eval_subset(train, train_eval_images), device=device)
             test_acc, test_loss = evaluate(model, x_test, y_test, device=device)
             state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
             checkpoints.append((epoch, state, {"train_acc": train_acc, "test_acc": test_acc,

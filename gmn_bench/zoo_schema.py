@@ -22,13 +22,16 @@ COLUMNS: dict[str, tuple[str, bool, str]] = {
     "label_smoothing": ("float64", False, "Label smoothing of the cross-entropy loss."),
     "batch_size": ("int32", False, "Training batch size."),
     "epochs": ("int32", False, "Total number of training epochs of this network."),
+    "train_fraction": ("float64", True, "Share of the training set this network trained on: its first "
+                       "round(f * N) images (dataset order); null if not recorded."),
     "augmentation": ("string", False, "Data augmentation recipe name (none, flip, flip_crop, ...)."),
     "init_seed": ("int64", False, "Seed of the weight initialisation."),
     "data_seed": ("int64", False, "Seed of the data order and augmentation."),
     "epoch": ("int32", False, "Checkpoint epoch of this row (0 = at initialisation)."),
     "weights": ("binary", False, "safetensors bytes of the full state_dict (parameters and buffers)."),
     "n_params": ("int64", False, "Number of trainable parameter values."),
-    "train_acc": ("float64", True, "Accuracy on the training set at this epoch, in [0, 1]; null if not measured."),
+    "train_acc": ("float64", True, "Accuracy on the network's training images (or the first of them, as the card "
+                  "says) at this epoch, in [0, 1]; null if not measured."),
     "test_acc": ("float64", True, "Accuracy on the CIFAR-10 test set at this epoch, in [0, 1]; null if not measured."),
     "train_loss": ("float64", True, "Mean cross-entropy on the training set at this epoch; null if not measured."),
     "test_loss": ("float64", True, "Mean cross-entropy on the test set at this epoch; null if not measured."),
