@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 
-from gmn_bench.build import _DATA, _load_data, build_zoo
-from gmn_bench.grouped_training import can_group, train_group
-from gmn_bench.recipes import HYPERPARAMETERS, load_recipe
-from gmn_bench.training import prepare_data, train_network
+from gmn_bench.build.engine import _DATA, _load_data, build_zoo
+from gmn_bench.build.grouped import can_group, train_group
+from gmn_bench.build.recipes import HYPERPARAMETERS, load_recipe
+from gmn_bench.nets.training import prepare_data, train_network
 
 ROOT = Path(__file__).resolve().parents[1]
 

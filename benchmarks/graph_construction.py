@@ -16,8 +16,8 @@ import time
 import torch
 
 from gmn_bench import load_zoo, to_module
-from gmn_bench.default_zoo import DEFAULT_ZOO
-from gmn_bench.graphs import EDGE_TYPES, _Builder, _build, _family, to_graph
+from gmn_bench.zoo.default import DEFAULT_ZOO
+from gmn_bench.graphs.parameter_graph import EDGE_TYPES, _Builder, _build, _family, to_graph
 
 
 class _LoopBuilder(_Builder):

@@ -8,10 +8,10 @@ from collections import Counter
 import datasets
 import torch
 
-from .default_zoo import DEFAULT_ZOO
-from .demo import build_demo_zoo
-from .zoo_io import load_zoo
-from .weights import to_module
+from .zoo.default import DEFAULT_ZOO
+from .zoo.demo import build_demo_zoo
+from .zoo.io import load_zoo
+from .zoo.weights import to_module
 
 
 def _cmd_demo(args) -> int:
@@ -40,8 +40,8 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_build(args) -> int:
-    from .build import build_zoo
-    from .recipes import load_recipe
+    from .build.engine import build_zoo
+    from .build.recipes import load_recipe
 
     folder = build_zoo(load_recipe(args.recipe), args.out, data=args.data, n_networks=args.n_networks,
                        train_limit=args.train_limit, test_limit=args.test_limit, executor=args.executor,
@@ -52,7 +52,7 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_publish(args) -> int:
-    from .publish import dry_run, publish
+    from .zoo.publish import dry_run, publish
 
     if args.dry_run:
         print(f"dry run: wrote {dry_run(args.zoo, args.dry_run)} (datasets.load_dataset reads it)")
@@ -77,13 +77,13 @@ def _cmd_parameter_prediction(args) -> int:
 
 
 def _cmd_submit(args) -> int:
-    from leaderboard.cli import run_submit
+    from .leaderboard.cli import run_submit
 
     return run_submit(args)
 
 
 def _cmd_leaderboard(args) -> int:
-    from leaderboard.cli import run_leaderboard
+    from .leaderboard.cli import run_leaderboard
 
     return run_leaderboard(args)
 
@@ -162,7 +162,7 @@ def main(argv=None) -> int:
     pub.add_argument("--private", action="store_true")
     pub.add_argument("--dry-run", metavar="DIR", help="write what would be uploaded to DIR instead")
     pub.set_defaults(func=_cmd_publish)
-    from leaderboard.cli import add_leaderboard_arguments, add_submit_arguments
+    from .leaderboard.cli import add_leaderboard_arguments, add_submit_arguments
 
     submit = sub.add_parser("submit", help="package results files as a leaderboard submission (local folder or Hub PR)")
     add_submit_arguments(submit)

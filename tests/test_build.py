@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from gmn_bench import load_zoo, to_module
-from gmn_bench.build import build_zoo
-from gmn_bench.recipes import load_recipe
+from gmn_bench.build.engine import build_zoo
+from gmn_bench.build.recipes import load_recipe
 from conftest import CIFAR
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,8 +2,8 @@
 import datasets
 
 from gmn_bench import load_zoo, to_module
-from gmn_bench.default_zoo import DEFAULT_ZOO
-from gmn_bench.recipes import load_recipe
+from gmn_bench.zoo.default import DEFAULT_ZOO
+from gmn_bench.build.recipes import load_recipe
 from conftest import SPECS  # noqa: F401  (conftest sets the offline cache first)
 
 from pathlib import Path

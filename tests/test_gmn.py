@@ -9,7 +9,7 @@ from torch_geometric.loader import DataLoader
 
 from conftest import SPECS, trained_like
 from gmn_bench import build_model, make_row
-from gmn_bench.graphs import to_graph
+from gmn_bench.graphs.parameter_graph import to_graph
 from gmn_bench.metanets import GMN
 from spec_strategies import ANY_SPEC
 

@@ -6,9 +6,9 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from gmn_bench import load_zoo
-from gmn_bench.default_zoo import DEFAULT_ZOO
-from gmn_bench.graph_data import GraphDataset, graph_cache_key, graph_loader
-from gmn_bench.graphs import to_graph
+from gmn_bench.zoo.default import DEFAULT_ZOO
+from gmn_bench.graphs.dataset import GraphDataset, graph_cache_key, graph_loader
+from gmn_bench.graphs.parameter_graph import to_graph
 
 KEYS = ("x", "edge_index", "edge_type", "edge_kernel", "weight_values")
 

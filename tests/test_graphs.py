@@ -10,8 +10,8 @@ from torch_geometric.loader import DataLoader
 
 from conftest import SPECS, trained_like
 from gmn_bench import build_model, make_row
-from gmn_bench.architectures import ViT
-from gmn_bench.graphs import (ACTIVATION_CODES, EDGE_TYPES, NODE_FEATURES, NODE_TYPES, POOLING_CODES, from_graph,
+from gmn_bench.nets.architectures import ViT
+from gmn_bench.graphs.parameter_graph import (ACTIVATION_CODES, EDGE_TYPES, NODE_FEATURES, NODE_TYPES, POOLING_CODES, from_graph,
                               graph_to_state_dict, padded_edge_weights, to_graph)
 from spec_strategies import ANY_SPEC
 

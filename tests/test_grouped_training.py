@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from gmn_bench import load_zoo
-from gmn_bench.build import _tasks, build_zoo
-from gmn_bench.cifar import load_cifar10
-from gmn_bench.grouped_training import StackedOptimizer, can_group, train_group
-from gmn_bench.recipes import load_recipe
-from gmn_bench.training import OPTIMIZERS, resolve_device, train_network
+from gmn_bench.build.engine import _tasks, build_zoo
+from gmn_bench.nets.cifar import load_cifar10
+from gmn_bench.build.grouped import StackedOptimizer, can_group, train_group
+from gmn_bench.build.recipes import load_recipe
+from gmn_bench.nets.training import OPTIMIZERS, resolve_device, train_network
 from conftest import CIFAR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +84,7 @@ def test_groups_share_spec_optimizer_and_batch_size_and_skip_batchnorm():
     assert all(not grouped for _, grouped in _tasks(configs, False, 2))
     with pytest.raises(ValueError, match="BatchNorm"):
         train_group(bn_cnn, [], None, None, [0])
-    with pytest.raises(ValueError, match="one optimizer and batch size"):
+    with pytest.raises(ValueError, match="one optimizer, batch size and training fraction"):
         train_group(MLP, _hparams("sgd", 1) + _hparams("adam", 1), None, None, [0])
 
 

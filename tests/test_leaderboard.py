@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from gmn_bench.cli import main
 from gmn_bench.tasks import get_task
-from leaderboard import (SubmissionError, build_board, package_submission, validate_submission, write_board,
+from gmn_bench.leaderboard import (SubmissionError, build_board, package_submission, validate_submission, write_board,
                          write_submission)
-from leaderboard.render import render_html, render_markdown
-from leaderboard.score import RANK_DECIMALS, rank
-from leaderboard.validate import Submission, TaskScore
-from leaderboard.zoos import KnownZoo
+from gmn_bench.leaderboard.render import render_html, render_markdown
+from gmn_bench.leaderboard.score import RANK_DECIMALS, rank
+from gmn_bench.leaderboard.validate import Submission, TaskScore
+from gmn_bench.leaderboard.zoos import KnownZoo
 from leaderboard_corpus import (BAD, BAD_FOLDERS, CLASSIFICATION_TASK, REGRESSION_TASK, good_submission, results,
                                 write_results)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard import build_board, write_board
+from gmn_bench.leaderboard import build_board, write_board
 from leaderboard_corpus import REGRESSION_TASK, good_submission
 
 webdriver = pytest.importorskip("selenium.webdriver")

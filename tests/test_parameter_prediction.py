@@ -11,13 +11,13 @@ from torch.func import functional_call
 
 from conftest import CIFAR, SPECS
 from gmn_bench import build_model
-from gmn_bench.cifar import load_cifar10, normalize
+from gmn_bench.nets.cifar import load_cifar10, normalize
 from gmn_bench.cli import main
 from gmn_bench.metanets.ghn import GHN, computational_graph, train_ghn
 from gmn_bench.tasks import TaskInputError
 from gmn_bench.tasks.parameter_prediction import (TEST_SPLITS, ParameterPredictionTask, finetune, load_predictions,
                                                   recompute_batchnorm, save_predictions)
-from gmn_bench.training import evaluate
+from gmn_bench.nets.training import evaluate
 
 needs_cifar = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
 

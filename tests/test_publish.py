@@ -6,7 +6,7 @@ from huggingface_hub import HfApi
 
 from gmn_bench import load_zoo, write_zoo
 from gmn_bench.cli import main
-from gmn_bench.publish import PublishError, dry_run, publish
+from gmn_bench.zoo.publish import PublishError, dry_run, publish
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from gmn_bench import build_model
-from gmn_bench.recipes import load_recipe
+from gmn_bench.build.recipes import load_recipe
 
 BUILDERS = Path(__file__).resolve().parents[1] / "builders"
 

@@ -3,7 +3,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gmn_bench.splits import assign_splits, id_splits, size_shift_splits, stable_unit
+from gmn_bench.zoo.splits import assign_splits, id_splits, size_shift_splits, stable_unit
 
 
 @given(st.sets(st.text(min_size=1), min_size=1, max_size=60), st.randoms())

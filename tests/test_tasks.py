@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from gmn_bench.default_zoo import DEFAULT_ZOO
-from gmn_bench.demo import build_demo_zoo
+from gmn_bench.zoo.default import DEFAULT_ZOO
+from gmn_bench.zoo.demo import build_demo_zoo
 from gmn_bench.tasks import TASKS, TaskInputError, get_task, regression_metrics, zoo_fingerprint
 
 

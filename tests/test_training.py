@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from gmn_bench.cifar import load_cifar10, normalize
-from gmn_bench.training import augment, train_network
+from gmn_bench.nets.cifar import load_cifar10, normalize
+from gmn_bench.nets.training import augment, train_network
 from conftest import CIFAR
 
 pytestmark = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")

@@ -7,8 +7,8 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from gmn_bench import ZooFormatError, ZooRowError, load_zoo, to_module, write_zoo
-from gmn_bench.weights import state_dict_to_bytes
-from gmn_bench.zoo_schema import COLUMNS
+from gmn_bench.zoo.weights import state_dict_to_bytes
+from gmn_bench.zoo.schema import COLUMNS
 
 X = torch.randn(5, 3, 32, 32, generator=torch.Generator().manual_seed(0))
 

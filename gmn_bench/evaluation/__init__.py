@@ -9,14 +9,26 @@
   a :class:`FittedMetanet` that :func:`score` accepts;
 * :func:`comparison_table`: metanets x task metrics as text.
 """
-from .objectives import Objective
-from .plots import plot_results
 from .predictors import FittedMetanet, SklearnPredictor, predict, score
-from .results import SCHEMA_PATH, ResultsFormatError, make_results, results_schema, validate_results, write_results
-from .run import DEFAULT_EPOCHS, DEFAULT_SEEDS, evaluate_metanet, resolve_metanet, save_results
-from .seed_result import SeedResult, split_metrics
-from .table import comparison_table
-from .torch_runner import featurize_splits, train_seed
+from .protocol import Objective, featurize_splits, train_seed
+from .report import comparison_table, plot_results
+from .results import (
+                      SCHEMA_PATH,
+                      ResultsFormatError,
+                      SeedResult,
+                      make_results,
+                      results_schema,
+                      split_metrics,
+                      validate_results,
+                      write_results,
+)
+from .run import (
+                      DEFAULT_EPOCHS,
+                      DEFAULT_SEEDS,
+                      evaluate_metanet,
+                      resolve_metanet,
+                      save_results,
+)
 
 __all__ = ["DEFAULT_EPOCHS", "DEFAULT_SEEDS", "SCHEMA_PATH", "FittedMetanet", "Objective", "ResultsFormatError",
            "SeedResult", "SklearnPredictor", "comparison_table", "evaluate_metanet", "featurize_splits", "make_results",

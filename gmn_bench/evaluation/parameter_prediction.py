@@ -13,12 +13,12 @@ from pathlib import Path
 
 import torch
 
-from ..cifar import load_cifar10
 from ..metanets.ghn import GHN, train_ghn
+from ..nets.cifar import load_cifar10
 from ..tasks import zoo_fingerprint
 from ..tasks.parameter_prediction import ParameterPredictionTask, save_predictions
-from .environment import environment
-from .results import SCHEMA_ID, created_now
+from .results import SCHEMA_ID, created_now, environment
+
 
 def predict_with_ghn(task: ParameterPredictionTask, train_steps: int, seed: int = 0, train_limit: int | None = None,
                      progress: bool = True, **ghn_kwargs) -> tuple[GHN, dict, float]:

@@ -22,7 +22,6 @@ from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
 from ..tasks import Task, TaskInputError
-from .objectives import Objective
 
 
 @dataclass
@@ -39,7 +38,7 @@ class SklearnPredictor:
 class FittedMetanet:
     """A trained torch metanet with the :class:`Objective` that reads its outputs."""
 
-    def __init__(self, module: torch.nn.Module, objective: Objective, device: str = "cpu", batch_size: int = 32):
+    def __init__(self, module: torch.nn.Module, objective, device: str = "cpu", batch_size: int = 32):
         self.module, self.objective, self.device, self.batch_size = module, objective, device, batch_size
 
     def predict_data(self, data: Sequence[Data]) -> list:

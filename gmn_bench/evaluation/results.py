@@ -1,4 +1,5 @@
-"""Results files (``gmn-bench/results/v1``): assemble, write, read back and validate.
+"""Results files (``gmn-bench/results/v1``): one seed's outcome, where it was measured, and the
+file itself: assemble, write, read back and validate.
 
 The format is the JSON Schema ``results_schema.json`` beside this module, plus consistency
 checks a schema cannot state (:func:`validate_results`): ``seeds`` lists the ``per_seed``
@@ -9,17 +10,20 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import platform
 import statistics
+import subprocess
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import jsonschema
+import torch
 
-from ..tasks import Task
-from .environment import environment
-from .seed_result import SeedResult
+from ..tasks import Task, classification_metrics, regression_metrics
 
 SCHEMA_ID = "gmn-bench/results/v1"
 SCHEMA_PATH = Path(__file__).with_name("results_schema.json")
@@ -27,6 +31,62 @@ SCHEMA_PATH = Path(__file__).with_name("results_schema.json")
 
 class ResultsFormatError(ValueError):
     """A results file that does not follow the schema; the message names the file, place and problem."""
+
+
+@dataclass
+class SeedResult:
+    """Test metrics and predictions of one seed; ``best_epoch`` is None for models without epochs."""
+
+    seed: int
+    metrics: dict[str, float]
+    predictions: dict[str, Any]
+    best_epoch: int | None
+    train_seconds: float
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def split_metrics(task: Task, split: str, predictions: Mapping[str, Any]) -> dict[str, float]:
+    """The task's metrics of ``predictions`` (keyed by model_id, covering the split) on ``split``."""
+    truth = task.targets(split)
+    ids = sorted(truth)
+    y_true, y_pred = [truth[m] for m in ids], [predictions[m] for m in ids]
+    return (regression_metrics if task.task_type == "regression" else classification_metrics)(y_true, y_pred)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True,
+                             timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment() -> dict:
+    """The ``environment`` block of a results file."""
+    from .. import __version__
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "gmn_bench_version": __version__,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "hardware": {"cpu": _cpu_model(), "cores": cores,
+                     "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
+    }
 
 
 def created_now() -> str:

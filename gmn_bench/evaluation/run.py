@@ -9,9 +9,16 @@ import torch
 
 from ..metanets import METANETS, check_applicable
 from ..tasks import SPLITS, Task, TaskInputError, zoo_fingerprint
-from . import sklearn_runner, torch_runner
-from .objectives import Objective
-from .plots import plot_results
+from .protocol import (
+    BATCH_SIZE,
+    LEARNING_RATE,
+    Objective,
+    featurize_matrix,
+    featurize_splits,
+    fit_seed,
+    train_seed,
+)
+from .report import plot_results
 from .results import make_results, write_results
 
 DEFAULT_SEEDS = (0, 1, 2)
@@ -34,8 +41,9 @@ def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEF
                      progress: bool = True, feature_cache: dict | None = None) -> dict:
     """Results dict (``gmn-bench/results/v1``) of ``metanet`` (registry name or class) on ``task``.
 
-    Torch metanets are trained with the standard protocol (:mod:`.torch_runner`) for ``epochs``
-    epochs per seed (default: the class's ``default_epochs``, else :data:`DEFAULT_EPOCHS`); scikit-learn metanets (:mod:`.sklearn_runner`) fit once per seed. Raises
+    Torch metanets are trained with the standard protocol (:mod:`.protocol`) for ``epochs``
+    epochs per seed (default: the class's ``default_epochs``, else :data:`DEFAULT_EPOCHS`);
+    scikit-learn metanets fit once per seed. Raises
     :class:`~gmn_bench.metanets.MetanetNotApplicable` if the metanet cannot read the zoo.
     ``feature_cache``: a dict kept across calls on one zoo so rows are featurized only once.
     """
@@ -48,18 +56,17 @@ def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEF
     if _is_torch(cls):
         epochs = epochs or getattr(cls, "default_epochs", DEFAULT_EPOCHS)
         objective = Objective(task.task_type, task.targets("train").values(), task.classes)
-        data = torch_runner.featurize_splits(cls(out_dim=objective.out_dim, **kwargs), task, objective, progress,
-                                                 feature_cache)
-        runs = [torch_runner.train_seed(cls, kwargs, task, data, objective, s, epochs, device, progress) for s in seeds]
+        data = featurize_splits(cls(out_dim=objective.out_dim, **kwargs), task, objective, progress, feature_cache)
+        runs = [train_seed(cls, kwargs, task, data, objective, s, epochs, device, progress) for s in seeds]
         model = runs[0][1].module
         info = {"name": cls.name, "n_params": sum(p.numel() for p in model.parameters()), "config": model.config()}
-        protocol = {"optimizer": "adam", "learning_rate": torch_runner.LEARNING_RATE,
-                    "batch_size": torch_runner.BATCH_SIZE, "epochs": epochs, "model_selection":
-                    f"best validation {task.rank_metric}", "device": device, **objective.describe()}
+        protocol = {"optimizer": "adam", "learning_rate": LEARNING_RATE, "batch_size": BATCH_SIZE, "epochs": epochs,
+                    "model_selection": f"best validation {task.rank_metric}", "device": device,
+                    **objective.describe()}
     else:
         metanet_obj = cls(**kwargs)
-        features = {s: sklearn_runner.featurize_matrix(metanet_obj, task, s, progress, feature_cache) for s in ("train", "test")}
-        runs = [sklearn_runner.fit_seed(metanet_obj, task, features, s) for s in seeds]
+        features = {s: featurize_matrix(metanet_obj, task, s, progress, feature_cache) for s in ("train", "test")}
+        runs = [fit_seed(metanet_obj, task, features, s) for s in seeds]
         info = {"name": cls.name, "n_params": None, "config": metanet_obj.config()}
         protocol = {"fit": "training split", "model_selection": "none"}
     per_seed = [r for r, _ in runs]

@@ -39,9 +39,9 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.nn import MessagePassing
 from tqdm.auto import tqdm
 
-from ..architectures import IMAGE_SHAPE, build_model, spec_to_json, validate_spec
-from ..cifar import normalize
-from ..training import augment
+from ..nets.architectures import IMAGE_SHAPE, build_model, spec_to_json, validate_spec
+from ..nets.cifar import normalize
+from ..nets.training import augment
 
 OP_TYPES = ("input", "output", "conv", "linear", "batchnorm", "layernorm", "relu", "gelu", "tanh", "silu",
             "maxpool", "avgpool", "identity", "add", "cat", "attention", "mean", "reshape", "embedding", "other")

@@ -24,8 +24,16 @@ from torch_geometric.data import Data
 from torch_geometric.nn import MessagePassing, global_max_pool, global_mean_pool
 from torch_geometric.utils import scatter
 
-from ..graphs import (ACTIVATION_CODES, EDGE_TYPES, NODE_FEATURES, NODE_TYPES, PARAMETER_FEATURES, POOLING_CODES,
-                      padded_edge_weights, to_graph)
+from ..graphs.parameter_graph import (
+    ACTIVATION_CODES,
+    EDGE_TYPES,
+    NODE_FEATURES,
+    NODE_TYPES,
+    PARAMETER_FEATURES,
+    POOLING_CODES,
+    padded_edge_weights,
+    to_graph,
+)
 
 _COL = {name: i for i, name in enumerate(NODE_FEATURES)}
 _NODE_IN = len(PARAMETER_FEATURES) + len(NODE_TYPES) + len(ACTIVATION_CODES) + len(POOLING_CODES) + 3

@@ -18,7 +18,10 @@ from typing import Mapping
 
 import numpy as np
 import torch
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
 from torch import nn
 from torch_geometric.data import Batch, Data
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..weights import to_module
+from ..zoo.weights import to_module
 
 TENSOR_KINDS = ("linear_weight", "conv_weight", "bias", "norm_weight", "norm_bias", "running_mean", "running_var",
                 "embedding")

@@ -7,7 +7,7 @@
   out, scored by CIFAR-10 accuracy with and without a short fine-tuning;
 * :func:`zoo_fingerprint`: the content hash that results files record.
 """
-from ..zoo_io import zoo_fingerprint
+from ..zoo.io import zoo_fingerprint
 from .metrics import (
            CLASSIFICATION_METRICS,
            REGRESSION_METRICS,

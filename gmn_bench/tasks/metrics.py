@@ -16,24 +16,40 @@ REGRESSION_METRICS = ("r2", "kendall_tau", "rmse")
 CLASSIFICATION_METRICS = ("accuracy", "macro_f1")
 
 
-def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> dict[str, float]:
-    """R², Kendall's tau-b and RMSE of ``y_pred`` against ``y_true``.
+def _r2(y_true, y_pred) -> float:
+    return float(r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan")
 
-    Constant predictions (or targets) rank nothing: their tau is defined as 0 rather than NaN,
-    so every score stays a finite number that results files and rankings can hold.
-    """
-    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+
+def _kendall_tau(y_true, y_pred) -> float:
+    """Kendall's tau-b; constant predictions (or targets) rank nothing: 0 rather than NaN."""
     tau = kendalltau(y_true, y_pred).statistic if len(y_true) > 1 else float("nan")
-    return {
-        "r2": float(r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan"),
-        "kendall_tau": 0.0 if math.isnan(tau) else float(tau),
-        "rmse": float(math.sqrt(mean_squared_error(y_true, y_pred))),
-    }
+    return 0.0 if math.isnan(tau) else float(tau)
+
+
+def _rmse(y_true, y_pred) -> float:
+    return float(math.sqrt(mean_squared_error(y_true, y_pred)))
+
+
+def _accuracy(y_true, y_pred) -> float:
+    return float(accuracy_score(y_true, y_pred))
+
+
+def _macro_f1(y_true, y_pred) -> float:
+    """Macro-F1 over the classes that occur in ``y_true`` or ``y_pred``; an undefined F1 counts as 0."""
+    return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
+
+
+METRIC_FUNCTIONS = {"r2": _r2, "kendall_tau": _kendall_tau, "rmse": _rmse, "accuracy": _accuracy, "macro_f1": _macro_f1}
+"""Every metric by name: ``fn(y_true, y_pred) -> float`` on aligned arrays."""
+
+
+def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> dict[str, float]:
+    """R², Kendall's tau-b and RMSE of ``y_pred`` against ``y_true`` (every score a finite number
+    that results files and rankings can hold, but R² of a single network: NaN)."""
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    return {m: METRIC_FUNCTIONS[m](y_true, y_pred) for m in REGRESSION_METRICS}
 
 
 def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
-    """Accuracy and macro-F1 (classes that occur in ``y_true`` or ``y_pred``; an undefined F1 counts as 0)."""
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-    }
+    """Accuracy and macro-F1."""
+    return {m: METRIC_FUNCTIONS[m](y_true, y_pred) for m in CLASSIFICATION_METRICS}

@@ -43,11 +43,11 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..architectures import build_model
-from ..cifar import load_cifar10, normalize
-from ..default_zoo import DEFAULT_ZOO
-from ..training import OPTIMIZERS, evaluate, prepare_data, train_epoch
-from ..weights import to_module
+from ..nets.architectures import build_model
+from ..nets.cifar import load_cifar10, normalize
+from ..nets.training import OPTIMIZERS, evaluate, prepare_data, train_epoch
+from ..zoo.default import DEFAULT_ZOO
+from ..zoo.weights import to_module
 from .task import TaskInputError, final_checkpoint_rows, load_task_config
 
 NAME = "parameter-prediction"

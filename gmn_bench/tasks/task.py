@@ -17,9 +17,14 @@ from typing import Any, Callable, Iterable, Mapping
 
 import datasets
 
-from ..default_zoo import DEFAULT_ZOO
-from ..zoo_io import load_zoo
-from .metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, classification_metrics, regression_metrics
+from ..zoo.default import DEFAULT_ZOO
+from ..zoo.io import load_zoo
+from .metrics import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_METRICS,
+    classification_metrics,
+    regression_metrics,
+)
 
 SPLITS = ("train", "validation", "test")
 

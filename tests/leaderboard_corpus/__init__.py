@@ -20,10 +20,10 @@ from urllib.parse import quote
 from pathlib import Path
 from typing import Callable
 
-from gmn_bench.default_zoo import DEFAULT_ZOO
+from gmn_bench.zoo.default import DEFAULT_ZOO
 from gmn_bench.tasks import get_task, zoo_fingerprint
-from leaderboard import package_submission, write_submission
-from leaderboard.validate import MAX_FILE_BYTES
+from gmn_bench.leaderboard import package_submission, write_submission
+from gmn_bench.leaderboard.validate import MAX_FILE_BYTES
 
 REGRESSION_TASK, CLASSIFICATION_TASK = "accuracy-prediction", "hyperparameter-prediction-optimizer"
 

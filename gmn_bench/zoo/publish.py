@@ -7,7 +7,7 @@ from pathlib import Path
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
-from .zoo_io import load_zoo
+from .io import load_zoo
 
 IGNORE = ["*.parts/**", "**/.cache/**", "**/__pycache__/**"]
 

@@ -1,8 +1,8 @@
 """Checking and re-scoring one submission folder; a bad one raises :class:`SubmissionError` with the reason.
 
 Nothing a submission claims is trusted: files are read as strict JSON (no duplicate keys, no
-NaN/Infinity, UTF-8), checked against :mod:`leaderboard.schema`, matched to a registered zoo
-(:mod:`leaderboard.zoos`), and every seed's predictions are re-scored with
+NaN/Infinity, UTF-8), checked against :mod:`gmn_bench.leaderboard.schema`, matched to a registered zoo
+(:mod:`gmn_bench.leaderboard.zoos`), and every seed's predictions are re-scored with
 :meth:`gmn_bench.tasks.Task.evaluate` against that zoo's own labels, which also checks they
 cover exactly the zoo's test networks. Claimed metrics that differ from the re-scored ones are
 recorded in :attr:`TaskScore.mismatches`; the board only ever shows re-scored values.

@@ -1,4 +1,4 @@
-"""The ``gmn-bench submit`` and ``gmn-bench leaderboard`` commands (also ``python -m leaderboard``).
+"""The ``gmn-bench submit`` and ``gmn-bench leaderboard`` commands (run where ``./leaderboard`` is the board folder).
 
 Argument definitions import nothing heavy; each command imports the leaderboard when it runs.
 """
@@ -8,7 +8,9 @@ import argparse
 import os
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
+BOARD_DIR = Path("leaderboard")
+"""Where the board's data lives by default: ``./leaderboard`` of the working directory (the
+repository root holds the project's board), never inside the installed package."""
 
 
 def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,8 +23,8 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo-id", default=None,
                         help="leaderboard Hub dataset repo: open a pull request there (needs --token or HF_TOKEN)")
     parser.add_argument("--token", default=None, help="Hugging Face token (default: the HF_TOKEN variable)")
-    parser.add_argument("--out", default=str(_HERE / "submissions"),
-                        help="without --repo-id: submissions folder to write into (default: leaderboard/submissions)")
+    parser.add_argument("--out", default=str(BOARD_DIR / "submissions"),
+                        help="without --repo-id: submissions folder to write into (default: ./leaderboard/submissions)")
 
 
 def run_submit(args: argparse.Namespace) -> int:
@@ -45,8 +47,8 @@ def run_submit(args: argparse.Namespace) -> int:
 
 def add_leaderboard_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``gmn-bench leaderboard``."""
-    parser.add_argument("--submissions", default=str(_HERE / "submissions"), help="submissions folder")
-    parser.add_argument("--out", default=str(_HERE), help="where README.md and index.html go")
+    parser.add_argument("--submissions", default=str(BOARD_DIR / "submissions"), help="submissions folder")
+    parser.add_argument("--out", default=str(BOARD_DIR), help="where README.md and index.html go")
     parser.add_argument("--add-reference", metavar="DIR", default=None,
                         help="first add the results files under DIR as reference entries (one per metanet)")
     parser.add_argument("--reference-code", default=None, help="code link recorded for the reference entries")

@@ -22,9 +22,9 @@ from safetensors.torch import save_file
 from torch_geometric.data import Data, Dataset
 from torch_geometric.loader import DataLoader
 
-from .architectures import spec_to_json
-from .graphs import to_graph
-from .zoo_io import load_zoo
+from ..nets.architectures import spec_to_json
+from ..zoo.io import load_zoo
+from .parameter_graph import to_graph
 
 GRAPH_FORMAT = "gmn-bench/graph/v2"
 _TENSORS = ("x", "edge_index", "edge_type", "edge_kernel", "weight_values")

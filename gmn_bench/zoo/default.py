@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_ZOO = Path(__file__).resolve().parent / "zoos" / "cifar10-tiny"
+DEFAULT_ZOO = Path(__file__).resolve().parents[1] / "zoos" / "cifar10-tiny"

@@ -45,7 +45,17 @@ import torch
 from torch import nn
 from torch_geometric.data import Data
 
-from .architectures import ACTIVATIONS, CNN, IMAGE_SHAPE, MLP, NUM_CLASSES, ViT, ResNet, build_model, spec_to_json
+from ..nets.architectures import (
+    ACTIVATIONS,
+    CNN,
+    IMAGE_SHAPE,
+    MLP,
+    NUM_CLASSES,
+    ResNet,
+    ViT,
+    build_model,
+    spec_to_json,
+)
 
 NODE_FEATURES = ("layer", "node_type", "bias", "norm_weight", "norm_bias", "running_mean", "running_var", "head",
                  "activation", "pooling", "stride")
@@ -261,7 +271,7 @@ def to_graph(module_or_row: nn.Module | Mapping[str, Any]) -> Data:
     Raises ``ValueError`` naming the layer and its type for a module this cannot describe.
     """
     if isinstance(module_or_row, Mapping):
-        from .weights import to_module
+        from ..zoo.weights import to_module
 
         module = to_module(module_or_row)
         family = _spec_dict(module_or_row["arch"])["family"]

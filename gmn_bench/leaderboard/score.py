@@ -20,7 +20,13 @@ from tqdm.auto import tqdm
 
 from gmn_bench.tasks import TASKS
 
-from .validate import MAX_FILE_BYTES, Submission, SubmissionError, TaskScore, validate_submission
+from .validate import (
+    MAX_FILE_BYTES,
+    Submission,
+    SubmissionError,
+    TaskScore,
+    validate_submission,
+)
 from .zoos import KnownZoo
 
 RANK_DECIMALS = 4

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .architectures import FAMILIES, validate_spec
-from .splits import ID_FRACTIONS
+from ..nets.architectures import FAMILIES, validate_spec
+from ..zoo.splits import ID_FRACTIONS
 
 if sys.version_info >= (3, 11):
     import tomllib

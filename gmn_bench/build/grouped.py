@@ -18,9 +18,16 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
-from .architectures import build_model
-from .training import (check_hyperparameters, draw_epoch, prepare_data, resolve_device, score, train_eval_subset,
-                       training_subset)
+from ..nets.architectures import build_model
+from ..nets.training import (
+    check_hyperparameters,
+    draw_epoch,
+    prepare_data,
+    resolve_device,
+    score,
+    train_eval_subset,
+    training_subset,
+)
 
 _BETAS, _EPS, _MOMENTUM = (0.9, 0.999), 1e-8, 0.9
 

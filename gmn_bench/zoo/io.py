@@ -21,10 +21,10 @@ import datasets
 import yaml
 from huggingface_hub import DatasetCard
 
-from .architectures import count_parameters, spec_to_json
+from ..nets.architectures import count_parameters, spec_to_json
+from .card import PLOTS, final_checkpoints, write_card_plots
+from .schema import COLUMNS, REQUIRED, SPLIT_PREFIX, features_for, split_columns
 from .weights import state_dict_to_bytes
-from .zoo_plots import PLOTS, final_checkpoints, write_card_plots
-from .zoo_schema import COLUMNS, REQUIRED, SPLIT_PREFIX, features_for, split_columns
 
 DEFAULT_CONFIG = "default"
 

@@ -22,20 +22,20 @@ import datasets
 import torch
 from tqdm.auto import tqdm
 
-from .architectures import build_model
-from .grouped_training import can_group, group_key, train_group
+from ..nets.architectures import build_model
+from ..nets.training import prepare_data, resolve_device, train_network
+from ..zoo.io import make_row, write_zoo
+from ..zoo.schema import features_for
+from ..zoo.splits import assign_splits
+from .grouped import can_group, group_key, train_group
 from .recipes import HYPERPARAMETERS, Recipe
-from .splits import assign_splits
-from .training import prepare_data, resolve_device, train_network
-from .zoo_io import make_row, write_zoo
-from .zoo_schema import features_for
 
 DEFAULT_DATA = "uoft-cs/cifar10"
 _DATA: dict = {}
 
 
 def _load_data(source: str, train_limit: int | None, test_limit: int | None) -> None:
-    from .cifar import load_cifar10
+    from ..nets.cifar import load_cifar10
 
     key = (source, train_limit, test_limit)
     if _DATA.get("key") != key:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import torch
 
-from .architectures import build_model
-from .zoo_io import make_row, write_zoo
+from ..nets.architectures import build_model
+from .io import make_row, write_zoo
 
 DEMO_SPECS = (
     {"family": "mlp", "depth": 2, "width": 32},

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from gmn_bench.default_zoo import DEFAULT_ZOO
 from gmn_bench.tasks import zoo_fingerprint
+
+from ..zoo.default import DEFAULT_ZOO
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
-from .architectures import SpecError, build_model
+from ..nets.architectures import SpecError, build_model
 
 
 class ZooRowError(ValueError):
