@@ -13,6 +13,7 @@ from gmn_bench.evaluation import (Objective, ResultsFormatError, SklearnPredicto
                                   featurize_splits, save_results, score, train_seed, validate_results)
 from gmn_bench.metanets import StatNN
 from gmn_bench.tasks import TaskInputError, get_task
+from conftest import TEST_ZOO
 
 HYPERPARAMS = dict(optimizer="adam", learning_rate=1e-3, weight_decay=0.0, label_smoothing=0.0, batch_size=32,
                    epochs=1, augmentation="none", data_seed=0)
@@ -20,7 +21,7 @@ HYPERPARAMS = dict(optimizer="adam", learning_rate=1e-3, weight_decay=0.0, label
 
 @pytest.fixture(scope="module")
 def task():
-    return get_task("accuracy-prediction")
+    return get_task("accuracy-prediction", zoo=TEST_ZOO)
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +56,12 @@ def test_rerun_gives_identical_numbers(statnn_run, task):
 
 
 def test_classification_and_sklearn_metanets_predict_labels_and_values():
-    optimizer = get_task("hyperparameter-prediction-optimizer")
+    optimizer = get_task("hyperparameter-prediction-optimizer", zoo=TEST_ZOO)
     results = evaluate_metanet(optimizer, "statnn-gbt", seeds=[0], metanet_kwargs={"max_iter": 10}, progress=False)
     validate_results(results)
     assert set(results["per_seed"][0]["predictions"].values()) <= set(optimizer.classes)
     assert results["metanet"]["n_params"] is None and results["per_seed"][0]["best_epoch"] is None
-    lr = get_task("hyperparameter-prediction-lr")
+    lr = get_task("hyperparameter-prediction-lr", zoo=TEST_ZOO)
     results = evaluate_metanet(lr, "deepsets", seeds=[3], epochs=1, progress=False)
     assert results["protocol"]["loss"] == "standardized_mse"
     assert sorted(results["per_seed"][0]["predictions"]) == lr.test_ids()
@@ -148,8 +149,8 @@ def test_flatmlp_runs_on_a_single_architecture_zoo(tmp_path):
 
 def test_cli_evaluates_one_task_with_one_baseline(tmp_path, capsys):
     out = tmp_path / "results"
-    assert main(["evaluate", "--task", "accuracy-prediction", "--metanet", "statnn", "--seeds", "1", "--epochs", "1",
-                 "--out", str(out), "--quiet"]) == 0
+    assert main(["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "statnn", "--seeds",
+                 "1", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert validate_results(out / "accuracy-prediction__statnn.json")["seeds"] == [0]
     assert (out / "accuracy-prediction__statnn.png").exists()
@@ -162,7 +163,7 @@ def test_cli_evaluates_one_task_with_one_baseline(tmp_path, capsys):
     (["--task", "accuracy-prediction", "--metanet", "flatmlp"], "flatmlp reads one architecture"),
 ])
 def test_cli_names_bad_requests(tmp_path, capsys, argv, message):
-    assert main(["evaluate", "--out", str(tmp_path), "--quiet", *argv]) == 2
+    assert main(["evaluate", "--zoo", str(TEST_ZOO), "--out", str(tmp_path), "--quiet", *argv]) == 2
     assert message in capsys.readouterr().err
 
 
@@ -171,8 +172,8 @@ def test_cli_all_skips_metanets_that_cannot_read_the_zoo(tmp_path, capsys, monke
 
     for name in ("gmn", "deepsets", "statnn"):  # keep the run short: one metanet that applies, one that does not
         monkeypatch.delitem(METANETS, name)
-    assert main(["evaluate", "--task", "accuracy-prediction", "--metanet", "all", "--seeds", "1", "--out",
-                 str(tmp_path), "--quiet"]) == 0
+    assert main(["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "all", "--seeds", "1",
+                 "--out", str(tmp_path), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "skipped flatmlp on accuracy-prediction: flatmlp reads one architecture" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["accuracy-prediction__statnn-gbt.json",

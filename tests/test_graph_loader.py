@@ -6,9 +6,9 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from gmn_bench import load_zoo
-from gmn_bench.zoo.default import DEFAULT_ZOO
 from gmn_bench.graphs.dataset import GraphDataset, graph_cache_key, graph_loader
 from gmn_bench.graphs.parameter_graph import to_graph
+from conftest import TEST_ZOO
 
 KEYS = ("x", "edge_index", "edge_type", "edge_kernel", "weight_values")
 
@@ -58,9 +58,9 @@ def test_cache_files_are_safetensors_with_a_format_tag(rows, tmp_path):
 
 
 def test_loader_over_the_embedded_zoo(tmp_path):
-    loader = graph_loader(DEFAULT_ZOO, config="id", split="test", batch_size=8, cache_dir=tmp_path)
+    loader = graph_loader(TEST_ZOO, config="id", split="test", batch_size=8, cache_dir=tmp_path)
     batches = list(loader)
-    rows = load_zoo(DEFAULT_ZOO, config="id", split="test")
+    rows = load_zoo(TEST_ZOO, config="id", split="test")
     distinct = len({graph_cache_key(r) for r in rows})  # identical checkpoints share one file
     assert sum(b.num_graphs for b in batches) == len(rows)
     assert loader.dataset.builds == distinct == len(list(tmp_path.glob("*.safetensors")))
@@ -75,7 +75,7 @@ def test_loader_over_the_embedded_zoo(tmp_path):
 
 def test_shuffled_loader_is_seeded(tmp_path):
     def order(**kwargs):
-        loader = graph_loader(DEFAULT_ZOO, split="validation", batch_size=5, cache_dir=tmp_path, **kwargs)
+        loader = graph_loader(TEST_ZOO, split="validation", batch_size=5, cache_dir=tmp_path, **kwargs)
         return [float(g.weight_values.sum()) for b in loader for g in b.to_data_list()]
 
     plain, shuffled = order(), order(shuffle=True, seed=3)

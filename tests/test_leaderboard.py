@@ -17,6 +17,7 @@ from gmn_bench.leaderboard.render import render_html, render_markdown
 from gmn_bench.leaderboard.score import RANK_DECIMALS, rank
 from gmn_bench.leaderboard.validate import Submission, TaskScore
 from gmn_bench.leaderboard.zoos import KnownZoo
+from conftest import TEST_ZOO
 from leaderboard_corpus import (BAD, BAD_FOLDERS, CLASSIFICATION_TASK, REGRESSION_TASK, good_submission, results,
                                 write_results)
 
@@ -95,7 +96,7 @@ def test_claimed_scores_are_never_trusted(tmp_path):
     paths[0].write_text(json.dumps(tampered))
     folder = write_submission(package_submission(paths, authors=["B"]), submissions)
     score = validate_submission(folder).scores[REGRESSION_TASK]
-    task = get_task(REGRESSION_TASK)
+    task = get_task(REGRESSION_TASK, zoo=TEST_ZOO)
     rescored = [task.evaluate(s["predictions"])["kendall_tau"] for s in honest["per_seed"]]
     assert score.mean["kendall_tau"] == pytest.approx(sum(rescored) / 3) != pytest.approx(1.0)
     assert len(score.mismatches) == 4 and "claimed 1.0" in score.mismatches[0]

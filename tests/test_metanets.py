@@ -13,6 +13,7 @@ from gmn_bench import build_model, make_row
 from gmn_bench.metanets import (GMN, METANETS, DeepSets, FlatMLP, MetanetNotApplicable, StatNN, StatNNGBT,
                                 check_applicable, statnn_features)
 from gmn_bench.tasks import get_task
+from conftest import TEST_ZOO
 
 TORCH_METANETS = (GMN, DeepSets, StatNN)
 
@@ -21,7 +22,7 @@ TORCH_METANETS = (GMN, DeepSets, StatNN)
 def family_rows():
     """One final-checkpoint row per family of the embedded zoo."""
     rows = {}
-    for row in get_task("accuracy-prediction").rows("train"):
+    for row in get_task("accuracy-prediction", zoo=TEST_ZOO).rows("train"):
         rows.setdefault(row["family"], row)
     assert sorted(rows) == ["cnn", "mlp", "resnet", "vit"]
     return rows

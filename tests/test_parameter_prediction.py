@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.func import functional_call
 
-from conftest import CIFAR, SPECS
+from conftest import CIFAR, SPECS, TEST_ZOO
 from gmn_bench import build_model
 from gmn_bench.nets.cifar import load_cifar10, normalize
 from gmn_bench.cli import main
@@ -24,7 +24,7 @@ needs_cifar = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset no
 
 @pytest.fixture(scope="module")
 def task():
-    return ParameterPredictionTask(data=str(CIFAR), test_limit=100, finetune_epochs=0, finetune_limit=64)
+    return ParameterPredictionTask(TEST_ZOO, data=str(CIFAR), test_limit=100, finetune_epochs=0, finetune_limit=64)
 
 
 @pytest.fixture(scope="module")

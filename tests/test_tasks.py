@@ -5,14 +5,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from gmn_bench.zoo.default import DEFAULT_ZOO
 from gmn_bench.zoo.demo import build_demo_zoo
 from gmn_bench.tasks import TASKS, TaskInputError, get_task, regression_metrics, zoo_fingerprint
+from conftest import TEST_ZOO
 
 
 @pytest.fixture(scope="module")
 def tasks():
-    return {name: get_task(name) for name in TASKS}
+    return {name: get_task(name, zoo=TEST_ZOO) for name in TASKS}
 
 
 def test_every_task_has_disjoint_splits_of_final_checkpoints(tasks):
@@ -84,7 +84,7 @@ def test_repeated_ids_and_unknown_labels_are_rejected(tasks):
 
 def test_unknown_task_and_zoos_without_the_config(tmp_path):
     with pytest.raises(TaskInputError, match="unknown task"):
-        get_task("accuracy-predictoin")
+        get_task("accuracy-predictoin", zoo=TEST_ZOO)
     demo = build_demo_zoo(tmp_path / "demo")  # only an `id` config with train/test
     with pytest.raises(TaskInputError, match="ood_family"):
         get_task("accuracy-prediction-ood-family", zoo=demo).test_ids()
@@ -93,9 +93,9 @@ def test_unknown_task_and_zoos_without_the_config(tmp_path):
 
 
 def test_fingerprint_tracks_data_not_card(tmp_path):
-    zoo = shutil.copytree(DEFAULT_ZOO, tmp_path / "zoo")
+    zoo = shutil.copytree(TEST_ZOO, tmp_path / "zoo")
     before = zoo_fingerprint(zoo)
-    assert before == zoo_fingerprint(DEFAULT_ZOO) and before.startswith("sha256:")
+    assert before == zoo_fingerprint(TEST_ZOO) and before.startswith("sha256:")
     (zoo / "README.md").write_text((zoo / "README.md").read_text() + "\nreworded\n")
     assert zoo_fingerprint(zoo) == before
     shard = next((zoo / "data").glob("*.parquet"))
@@ -106,9 +106,9 @@ def test_fingerprint_tracks_data_not_card(tmp_path):
 def test_fingerprint_of_a_hub_repo_equals_its_local_folder():
     import hashlib
 
-    siblings = [SimpleNamespace(rfilename=p.relative_to(DEFAULT_ZOO).as_posix(),
+    siblings = [SimpleNamespace(rfilename=p.relative_to(TEST_ZOO).as_posix(),
                                 lfs=SimpleNamespace(sha256=hashlib.sha256(p.read_bytes()).hexdigest()))
-                for p in DEFAULT_ZOO.glob("data/*.parquet")]
+                for p in TEST_ZOO.glob("data/*.parquet")]
     siblings.append(SimpleNamespace(rfilename="README.md", lfs=None))
     calls = []
 
@@ -117,5 +117,5 @@ def test_fingerprint_of_a_hub_repo_equals_its_local_folder():
             calls.append((repo_id, revision, files_metadata))
             return SimpleNamespace(siblings=siblings)
 
-    assert zoo_fingerprint("org/zoo", revision="v1.0", api=FakeHub()) == zoo_fingerprint(DEFAULT_ZOO)
+    assert zoo_fingerprint("org/zoo", revision="v1.0", api=FakeHub()) == zoo_fingerprint(TEST_ZOO)
     assert calls == [("org/zoo", "v1.0", True)]

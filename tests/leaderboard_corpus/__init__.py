@@ -20,17 +20,17 @@ from urllib.parse import quote
 from pathlib import Path
 from typing import Callable
 
-from gmn_bench.zoo.default import DEFAULT_ZOO
 from gmn_bench.tasks import get_task, zoo_fingerprint
 from gmn_bench.leaderboard import package_submission, write_submission
 from gmn_bench.leaderboard.validate import MAX_FILE_BYTES
+from conftest import TEST_ZOO
 
 REGRESSION_TASK, CLASSIFICATION_TASK = "accuracy-prediction", "hyperparameter-prediction-optimizer"
 
 
 @lru_cache(maxsize=None)
 def _task(name: str):
-    return get_task(name)
+    return get_task(name, zoo=TEST_ZOO)
 
 
 def predictions(task_name: str, noise: float, seed: int) -> dict:
@@ -55,7 +55,7 @@ def results(task_name: str, metanet: str = "gmn", noise: float = 0.05, seeds=(0,
     mean = {m: sum(s["metrics"][m] for s in per_seed) / len(per_seed) for m in task.metrics}
     return {"schema": "gmn-bench/results/v1", "task": task.name, "config": task.config, "target": task.target,
             "task_type": task.task_type,
-            "zoo": {"path_or_repo_id": str(DEFAULT_ZOO), "revision": None, "fingerprint": zoo_fingerprint(DEFAULT_ZOO)},
+            "zoo": {"path_or_repo_id": str(TEST_ZOO), "revision": None, "fingerprint": zoo_fingerprint(TEST_ZOO)},
             "metanet": {"name": metanet, "n_params": n_params, "config": {}}, "seeds": list(seeds),
             "per_seed": per_seed,
             "metrics": {m: {"mean": mean[m], "std": 0.0} for m in task.metrics},
