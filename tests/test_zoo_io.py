@@ -85,7 +85,7 @@ def test_write_refuses_to_overwrite_by_default(rows, tmp_path):
 @pytest.mark.parametrize("mutate, message", [
     (lambda rows: rows[0].pop("optimizer"), "missing required columns ['optimizer']"),
     (lambda rows: rows[1].update(epoch=0), "duplicate (model_id, epoch)"),
-    (lambda rows: rows[1].update(split_id="test"), "checkpoints of one network fall in several splits"),
+    (lambda rows: rows[1].update(split_id="test"), "checkpoints of one network have different splits"),
     (lambda rows: rows[0].update(colour="red"), "unknown columns ['colour']"),
     (lambda rows: rows.clear(), "at least one row"),
 ])
@@ -117,14 +117,6 @@ def test_bad_rows_fail_to_load_naming_the_row(rows, corrupt, message):
     with pytest.raises(ZooRowError) as info:
         to_module(bad)
     assert "model_id='mlp-0' epoch=0" in str(info.value) and message in str(info.value)
-
-
-def test_bad_row_read_back_from_a_zoo_fails_too(rows, tmp_path):
-    rows[0] = _with_state(rows[0], lambda s: s["head.weight"].fill_(float("nan")))
-    loaded = load_zoo(write_zoo(rows, tmp_path / "zoo"), split="train")
-    bad = [r for r in loaded if r["model_id"] == "mlp-0" and r["epoch"] == 0][0]
-    with pytest.raises(ZooRowError, match="non-finite"):
-        to_module(bad)
 
 
 def test_weights_bytes_are_deterministic(rows):
