@@ -72,7 +72,7 @@ def test_truncated_shard_raises(rows, tmp_path):
     folder = write_zoo(rows, tmp_path / "zoo")
     shard = next(folder.glob("data/id.test-*.parquet"))
     shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
-    with pytest.raises(ZooFormatError, match="could not read zoo"):
+    with pytest.raises(ZooFormatError, match="is not a readable parquet file"):
         load_zoo(folder, config="id")
 
 

@@ -107,6 +107,9 @@ def _validate_cnn(s: dict) -> dict:
     channels = _positive_int_list(s, "channels")
     if _positive_int(s, "kernel_size") % 2 == 0:
         raise SpecError(f"cnn spec: 'kernel_size' must be odd (same padding), got {s['kernel_size']}")
+    if s["kernel_size"] >= IMAGE_SHAPE[1]:
+        raise SpecError(f"cnn spec: 'kernel_size' must be at most {IMAGE_SHAPE[1] - 1} for "
+                        f"{IMAGE_SHAPE[1]}x{IMAGE_SHAPE[2]} images, got {s['kernel_size']}")
     _choice(s, "pooling", POOLINGS), _choice(s, "activation", ACTIVATIONS)
     if not isinstance(s["batchnorm"], bool):
         raise SpecError(f"cnn spec: 'batchnorm' must be true or false, got {s['batchnorm']!r}")

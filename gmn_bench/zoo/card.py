@@ -13,7 +13,7 @@ import datasets
 import matplotlib
 import yaml
 from huggingface_hub import DatasetCard
-from huggingface_hub.repocard import metadata_load
+from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -119,6 +119,20 @@ def zoo_summary(rows: list[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+MAX_CARD_BYTES = 4 * 2**20
+"""Largest dataset card read (a card of thousands of shards is a few hundred KiB)."""
+
+
+class _CardLoader(yaml.SafeLoader):
+    """Safe YAML (no tags) and no aliases: a card needs none, and they can blow a few bytes up into
+    billions of nodes."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError(f"aliases are not accepted ({self.peek_event().start_mark})".replace("\n", " "))
+        return super().compose_node(parent, index)
+
+
 @dataclass(frozen=True)
 class Card:
     """What a zoo's card declares: ``configs`` (name -> split -> data files, relative paths, in card
@@ -164,8 +178,13 @@ def read_card(folder: Path, name: str, files: set[str] | None = None) -> Card:
     if not readme.is_file():
         raise ZooFormatError(f"zoo {name} is not a zoo folder: no README.md dataset card"
                              + ("" if any(folder.iterdir()) else " (the folder is empty)"))
+    if readme.stat().st_size > MAX_CARD_BYTES:
+        _fail(where, f"README.md is over {MAX_CARD_BYTES} bytes")
     try:
-        meta = metadata_load(readme)
+        match = REGEX_YAML_BLOCK.search(readme.read_text(encoding="utf-8-sig"))
+        meta = yaml.load(match.group(2), Loader=_CardLoader) if match else None
+        if not isinstance(meta, (dict, type(None))):
+            raise ValueError(f"the header is a {type(meta).__name__}, not a mapping")
     except (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError) as e:
         _fail(where, f"its YAML header cannot be read safely ({type(e).__name__}: {str(e)[:200]})")
     if not isinstance(meta, dict) or not isinstance(meta.get("configs"), list) or not meta["configs"]:

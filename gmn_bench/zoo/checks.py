@@ -126,8 +126,8 @@ def check_row(row: Mapping[str, Any], *, complete: bool = True) -> dict[str, tor
     """Check one zoo row by the rules of this module and return its weights (``name -> tensor``).
 
     ``complete``: every required column must be present (a row of a zoo); otherwise only
-    ``arch`` and ``weights`` are required and the columns present are checked (a row built by
-    hand for :func:`~gmn_bench.zoo.weights.to_module`). Raises :class:`ZooRowError` naming the
+    ``arch`` and ``weights`` must be, and the columns present are checked (a row built by hand
+    for :func:`~gmn_bench.zoo.weights.to_module`). Raises :class:`ZooRowError` naming the
     row and the problem.
     """
     if not isinstance(row, Mapping):
@@ -135,8 +135,8 @@ def check_row(row: Mapping[str, Any], *, complete: bool = True) -> dict[str, tor
     unknown = sorted(c for c in row if c not in COLUMNS and not (isinstance(c, str) and c.startswith(SPLIT_PREFIX)))
     if unknown:
         _fail(row, f"unknown columns {unknown[:5]}; split labels must start with {SPLIT_PREFIX!r}")
-    required = [c for c, column in COLUMNS.items() if not column.nullable] if complete else ["arch", "weights"]
-    missing = [c for c in required if row.get(c) is None]
+    required = [c for c, column in COLUMNS.items() if not column.nullable and (complete or c in row)]
+    missing = [c for c in dict.fromkeys(required + ["arch", "weights"]) if row.get(c) is None]
     if missing:
         _fail(row, f"missing required columns {missing}")
     for name, value in row.items():

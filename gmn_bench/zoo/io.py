@@ -22,6 +22,8 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import datasets
 import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets.features.features import generate_from_arrow_type
 
 from ..nets.architectures import count_parameters, spec_to_json
 from .card import Card, read_card, write_card
@@ -139,6 +141,7 @@ def load_zoo(
     folder = folder or hub_snapshot(name, revision)
     card = read_card(folder, name)
     config = _config(card, config, name)
+    _check_data_files(folder, card, config, name)
     data = _load(str(folder), name, config, streaming=streaming, cache_dir=cache_dir,
                  download_mode="force_redownload" if fresh and not streaming else None)
     if streaming:
@@ -168,10 +171,23 @@ def _split(data, split: str, config: str, name: str):
 
 
 def _load(path: str, name: str, config: str, **kwargs):
-    try:
-        return datasets.load_dataset(path, name=config, **kwargs)
-    except (ValueError, OSError, TypeError, KeyError, datasets.exceptions.DatasetGenerationError, pa.ArrowException) as e:
+    try:  # split sizes are verified by _check_loaded, with a clearer message
+        return datasets.load_dataset(path, name=config, verification_mode="no_checks", **kwargs)
+    except (ValueError, OSError, TypeError, KeyError, datasets.exceptions.DatasetsError, pa.ArrowException) as e:
         raise ZooFormatError(f"could not read zoo {name} (config={config}): {e.__cause__ or e}") from e
+
+
+def _check_data_files(folder: Path, card: Card, config: str, name: str) -> None:
+    """The columns and Arrow types of every data file of ``config``, from the parquet footers (before
+    ``datasets`` reads them, and maybe casts them to the card's features)."""
+    for split, paths in card.configs[config].items():
+        for path in paths:
+            where = f"zoo {name} (config {config}, split {split}): data file {path}"
+            try:
+                schema = pq.read_schema(folder / path)
+            except (pa.ArrowException, OSError) as e:
+                raise ZooFormatError(f"{where} is not a readable parquet file ({e})") from e
+            _check_features(datasets.Features({f.name: generate_from_arrow_type(f.type) for f in schema}), where)
 
 
 def _check_features(features: datasets.Features, where: str) -> None:
@@ -212,16 +228,16 @@ def _check_loaded(data: datasets.DatasetDict, card: Card, config: str, name: str
     where = f"zoo {name} (config {config})"
     if config == DEFAULT_CONFIG and list(data) != ["train"]:
         raise ZooFormatError(f"{where}: the default config must have one split, train, not {sorted(data)}")
-    declared = card.sizes.get(config)
-    actual = {split: len(ds) for split, ds in data.items()}
-    if declared is not None and declared != actual:
-        raise ZooFormatError(f"{where}: the card states split sizes {declared}, the data files hold {actual} "
-                             "(a stale card?)")
     for split, ds in data.items():
         _check_features(ds.features, f"{where}, split {split}")
         column = _label_column(ds.features, config, where)
         if column is not None:
             _check_labels(set(ds.unique(column)), config, split, where)
+    declared = card.sizes.get(config)
+    actual = {split: len(ds) for split, ds in data.items()}
+    if declared is not None and declared != actual:
+        raise ZooFormatError(f"{where}: the card states split sizes {declared}, the data files hold {actual} "
+                             "(a stale card?)")
     try:
         check_rows(row for ds in data.values() for row in _rows(ds))
     except ZooFormatError as e:

@@ -26,9 +26,12 @@ def to_module(row: Mapping[str, Any]) -> nn.Module:
     needs ``arch`` and ``weights``; every other column present is checked too): a valid spec,
     exactly the spec's tensor names and shapes, floating point values where the network has them,
     all finite, and ``family``/``n_params``/accuracies/... consistent and in range. Any problem
-    raises :class:`ZooRowError` naming the row and what is wrong.
+    raises :class:`ZooRowError` naming the row and what is wrong. Half or double precision weights
+    are cast to the network's dtype. The global random state is not touched.
     """
     state = check_row(row, complete=False)
-    module = build_model(json.loads(row["arch"]))
-    module.load_state_dict(state)
+    with torch.device("meta"):  # no random init: the global RNG is left as it was
+        module = build_model(json.loads(row["arch"]))
+    dtypes = {k: v.dtype for k, v in module.state_dict().items()}
+    module.load_state_dict({k: v.to(dtypes[k]) for k, v in state.items()}, assign=True)
     return module.eval()
