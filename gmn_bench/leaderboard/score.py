@@ -13,8 +13,9 @@ Ranking rules (also printed on the rendered board):
 A submission that fails any check, or raises anything at all while being checked, is left off
 with its reason (:class:`Rejection`); the others are kept, so one bad folder never hides or
 breaks the rest of the board. So is a copy: a submission whose predictions on a task repeat,
-seed for seed, those of a submission the board saw earlier (trivial predictions, constant or
-equal to the labels, aside).
+seed for seed, those of a submission the board saw earlier (predictions two metanets can share by
+chance aside: constant, equal to the targets, or a classification with few wrong labels; see
+:class:`gmn_bench.leaderboard.validate.TaskScore`).
 """
 from __future__ import annotations
 

@@ -40,6 +40,8 @@ MAX_FILE_BYTES = LIMITS.file_bytes
 CLAIM_TOLERANCE = 1e-6
 PREDICTION_DECIMALS = 6
 """Predictions equal to this many decimals are the same prediction when copies are looked for."""
+COPY_MIN_WRONG_LABELS = 5
+"""Classification predictions within this many labels of the true ones are too common to call a copy."""
 _FILE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,95}\.json")
 _MAX_INT_DIGITS = 16
 
@@ -96,13 +98,6 @@ def _no_constant(name):
     raise SubmissionError(f"non-finite number {name} (NaN/Infinity are not JSON)")
 
 
-def _finite_float(text):
-    value = float(text)
-    if not math.isfinite(value):
-        raise SubmissionError(f"number {text[:40]} overflows to infinity")
-    return value
-
-
 def _bounded_int(text):
     if len(text.lstrip("-")) > _MAX_INT_DIGITS or abs(int(text)) > 2**53:
         raise SubmissionError(f"integer {text[:40]}{'...' if len(text) > 40 else ''} is beyond the 2**53 a "
@@ -110,15 +105,18 @@ def _bounded_int(text):
     return int(text)
 
 
-def _depth(document: Any) -> int:
-    """Nesting depth of a parsed JSON document (iterative: no recursion limit to hit)."""
-    deepest, stack = 0, [(document, 1)]
+def _check_tree(document: Any, limits: Limits) -> None:
+    """Nesting depth and finite floats of a parsed document, in one iterative pass (no recursion limit)."""
+    stack = [(document, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, (dict, list)):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return deepest
+        if depth > limits.depth:
+            raise SubmissionError(f"JSON nested deeper than {limits.depth} levels")
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif isinstance(child, float) and not math.isfinite(child):
+                raise SubmissionError("a number overflows to infinity")
 
 
 def parse_json(data: bytes, name: str, limits: Limits = LIMITS) -> Any:
@@ -129,19 +127,21 @@ def parse_json(data: bytes, name: str, limits: Limits = LIMITS) -> Any:
         if len(document) != len(pairs):
             duplicates = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
             raise SubmissionError(f"duplicate JSON keys {[d[:40] for d in duplicates[:3]]}")
-        if any(len(k) > limits.key_chars for k in document):
+        if max(map(len, document), default=0) > limits.key_chars:
             raise SubmissionError(f"a JSON key is longer than {limits.key_chars} characters")
         return document
 
     try:
         document = json.loads(data.decode("utf-8"), object_pairs_hook=pairs_hook, parse_constant=_no_constant,
-                              parse_float=_finite_float, parse_int=_bounded_int)
+                              parse_int=_bounded_int)
+        if isinstance(document, (dict, list)):
+            _check_tree(document, limits)
+        elif isinstance(document, float) and not math.isfinite(document):
+            raise SubmissionError("a number overflows to infinity")
     except SubmissionError as e:
         raise SubmissionError(f"{name}: {e}") from None
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise SubmissionError(f"{name}: not a JSON text ({type(e).__name__}: {str(e)[:120]})") from None
-    if _depth(document) > limits.depth:
-        raise SubmissionError(f"{name}: JSON nested deeper than {limits.depth} levels")
     return document
 
 
@@ -264,10 +264,12 @@ def _claims(claimed: dict, rescored: dict[str, float], where: str) -> list[str]:
 
 def _prediction_digest(predictions: dict[str, Any], truth: dict[str, Any], regression: bool) -> str | None:
     """A digest of the predictions (numbers to :data:`PREDICTION_DECIMALS` decimals), or ``None`` for
-    trivial ones that anyone could submit independently: one value for every network, or the labels."""
+    trivial ones that two metanets can share by chance: one value for every network, the targets
+    themselves, or (classification) fewer than :data:`COPY_MIN_WRONG_LABELS` wrong labels."""
     values = {m: round(float(v), PREDICTION_DECIMALS) if regression else v for m, v in predictions.items()}
     truth = {m: round(float(v), PREDICTION_DECIMALS) if regression else v for m, v in truth.items()}
-    if len(set(values.values())) <= 1 or values == truth:
+    wrong = sum(values[m] != truth[m] for m in truth)
+    if len(set(values.values())) <= 1 or wrong == 0 or (not regression and wrong < COPY_MIN_WRONG_LABELS):
         return None
     return hashlib.sha256(json.dumps(sorted(values.items())).encode()).hexdigest()
 

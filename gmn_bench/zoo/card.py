@@ -123,14 +123,15 @@ MAX_CARD_BYTES = 4 * 2**20
 """Largest dataset card read (a card of thousands of shards is a few hundred KiB)."""
 
 
-class _CardLoader(yaml.SafeLoader):
-    """Safe YAML (no tags) and no aliases: a card needs none, and they can blow a few bytes up into
-    billions of nodes."""
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where installed: 10x faster
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError(f"aliases are not accepted ({self.peek_event().start_mark})".replace("\n", " "))
-        return super().compose_node(parent, index)
+
+def _safe_yaml(text: str):
+    """Safe YAML (no tags) without aliases: a card needs none, and they can blow a few bytes up into
+    billions of nodes."""
+    if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=_YAML_LOADER)):
+        raise yaml.YAMLError("aliases are not accepted")
+    return yaml.load(text, Loader=_YAML_LOADER)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def read_card(folder: Path, name: str, files: set[str] | None = None) -> Card:
         _fail(where, f"README.md is over {MAX_CARD_BYTES} bytes")
     try:
         match = REGEX_YAML_BLOCK.search(readme.read_text(encoding="utf-8-sig"))
-        meta = yaml.load(match.group(2), Loader=_CardLoader) if match else None
+        meta = _safe_yaml(match.group(2)) if match else None
         if not isinstance(meta, (dict, type(None))):
             raise ValueError(f"the header is a {type(meta).__name__}, not a mapping")
     except (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError) as e:

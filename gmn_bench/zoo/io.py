@@ -13,6 +13,7 @@ row's split label is the split it was read from.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import shutil
@@ -141,13 +142,31 @@ def load_zoo(
     folder = folder or hub_snapshot(name, revision)
     card = read_card(folder, name)
     config = _config(card, config, name)
-    _check_data_files(folder, card, config, name)
-    data = _load(str(folder), name, config, streaming=streaming, cache_dir=cache_dir,
-                 download_mode="force_redownload" if fresh and not streaming else None)
     if streaming:
-        return _checked_stream(data, config, split, name)
-    _check_loaded(data, card, config, name)
+        _check_data_files(folder, card, config, name)
+        return _checked_stream(_load(str(folder), name, config, streaming=True, cache_dir=cache_dir), config, split, name)
+    key = (str(folder.resolve()), config, cache_dir, _file_signature(folder, card, config))
+    if key not in _CHECKED:
+        _check_data_files(folder, card, config, name)
+        data = _load(str(folder), name, config, cache_dir=cache_dir,
+                     download_mode="force_redownload" if fresh else None)
+        _check_loaded(data, card, config, name)
+        _CHECKED[key] = data
+        while len(_CHECKED) > _MAX_CHECKED:
+            _CHECKED.pop(next(iter(_CHECKED)))
+    data = datasets.DatasetDict({s: copy.copy(ds) for s, ds in _CHECKED[key].items()})  # callers may set_format
     return data if split is None else _split(data, split, config, name)
+
+
+_CHECKED: dict[tuple, datasets.DatasetDict] = {}
+"""Configs loaded and checked in this process, keyed by folder, config and the files' identity
+(size, modification time, inode): a rewritten file is read and checked again."""
+_MAX_CHECKED = 8
+
+
+def _file_signature(folder: Path, card: Card, config: str) -> tuple:
+    paths = ["README.md", *sorted({p for paths in card.configs[config].values() for p in paths})]
+    return tuple((p, (st := (folder / p).stat()).st_size, st.st_mtime_ns, st.st_ino) for p in paths)
 
 
 def zoo_configs(path_or_repo_id: str | Path, revision: str | None = None) -> list[str]:

@@ -5,6 +5,7 @@ import json
 from typing import Any, Mapping
 
 import torch
+from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
@@ -29,9 +30,8 @@ def to_module(row: Mapping[str, Any]) -> nn.Module:
     raises :class:`ZooRowError` naming the row and what is wrong. Half or double precision weights
     are cast to the network's dtype. The global random state is not touched.
     """
-    state = check_row(row, complete=False)
-    with torch.device("meta"):  # no random init: the global RNG is left as it was
+    check_row(row, complete=False)
+    with torch.random.fork_rng(devices=[]):  # the random init is overwritten: leave the global RNG as it was
         module = build_model(json.loads(row["arch"]))
-    dtypes = {k: v.dtype for k, v in module.state_dict().items()}
-    module.load_state_dict({k: v.to(dtypes[k]) for k, v in state.items()}, assign=True)
+    module.load_state_dict(st_load(bytes(row["weights"])))
     return module.eval()

@@ -136,7 +136,7 @@ BAD_ROWS: dict[str, BadRows] = {
     "n-params-wrong": BadRows(_set("n_params", 1), "n_params 1 is not the parameter count of its arch"),
     # weights
     "weights-integer-dtype": BadRows(_state(lambda s: s.update({k: v.round().long() for k, v in s.items()})),
-                                     "has dtype torch.int64; the network stores torch.float32"),
+                                     "has dtype I64; the network stores torch.float32"),
     "weights-nan": BadRows(_state(lambda s: s["fc0.weight"].__setitem__((0, 0), math.nan)),
                            "tensor 'fc0.weight' has non-finite values"),
     "weights-inf": BadRows(_state(lambda s: s["head.bias"].fill_(-math.inf)), "tensor 'head.bias' has non-finite"),
@@ -145,7 +145,7 @@ BAD_ROWS: dict[str, BadRows] = {
     "weights-wrong-shape": BadRows(_state(lambda s: s.update({"head.bias": torch.zeros(11)})),
                                    "tensor 'head.bias' has shape (11,), the spec needs (10,)"),
     "weights-float-counter": BadRows(_state(lambda s: s.update({k: v.float() for k, v in s.items()}), BN_ROW),
-                                     "num_batches_tracked' has dtype torch.float32; the network stores torch.int64",
+                                     "num_batches_tracked' has dtype F32; the network stores torch.int64",
                                      row_level=False),
     "weights-garbage": BadRows(_set("weights", b"\x00garbage"), "weights are not readable safetensors bytes"),
     "weights-empty": BadRows(_set("weights", b""), "weights are not readable safetensors bytes"),
