@@ -10,7 +10,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
-from ..nets.architectures import SpecError, build_model
+from ..nets.architectures import SpecError, build_model, validate_spec
 
 
 class ZooRowError(ValueError):
@@ -27,23 +27,24 @@ def _row_name(row: Mapping[str, Any]) -> str:
     return f"row model_id={row.get('model_id')!r} epoch={row.get('epoch')!r}"
 
 
-def to_module(row: Mapping[str, Any]) -> nn.Module:
-    """Rebuild the network of a zoo row with its weights, in eval mode.
-
-    Checks that the spec is valid, that the stored tensor names and shapes are exactly
-    those the spec's module has, and that every floating value is finite. Any problem
-    raises :class:`ZooRowError` naming the row and what is wrong.
-    """
-    name = _row_name(row)
+def row_spec(row: Mapping[str, Any]) -> dict:
+    """The validated architecture spec of a zoo row; :class:`ZooRowError` naming the row if it is bad."""
     try:
-        module = build_model(json.loads(row["arch"]))
+        return validate_spec(json.loads(row["arch"]))
     except (KeyError, TypeError, json.JSONDecodeError, SpecError) as e:
-        raise ZooRowError(f"{name}: bad architecture spec: {e}") from e
+        raise ZooRowError(f"{_row_name(row)}: bad architecture spec: {e}") from e
+
+
+def read_state(row: Mapping[str, Any], expected: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The state_dict stored in a zoo row, checked against ``expected`` (the state_dict, or tensors of the
+    same shapes and dtypes, of the row's architecture): exactly the same names and shapes, floating
+    tensors where the architecture has them, and finite values. Raises :class:`ZooRowError` naming the
+    row and the problem."""
+    name = _row_name(row)
     try:
         state = st_load(bytes(row["weights"]))
     except (KeyError, TypeError, SafetensorError) as e:
         raise ZooRowError(f"{name}: weights are not readable safetensors bytes: {e}") from e
-    expected = module.state_dict()
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:
         raise ZooRowError(f"{name}: weight names do not match the spec: missing {missing}, unexpected {unexpected}")
@@ -52,7 +53,19 @@ def to_module(row: Mapping[str, Any]) -> nn.Module:
             raise ZooRowError(
                 f"{name}: tensor {key!r} has shape {tuple(tensor.shape)}, the spec needs {tuple(expected[key].shape)}"
             )
+        if expected[key].is_floating_point() and not tensor.is_floating_point():
+            raise ZooRowError(f"{name}: tensor {key!r} has dtype {tensor.dtype}, the spec needs floating point")
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise ZooRowError(f"{name}: tensor {key!r} has non-finite values")
-    module.load_state_dict(state)
+    return state
+
+
+def to_module(row: Mapping[str, Any]) -> nn.Module:
+    """Rebuild the network of a zoo row with its weights, in eval mode.
+
+    Checks that the spec is valid and the weights pass :func:`read_state`; any problem raises
+    :class:`ZooRowError` naming the row and what is wrong.
+    """
+    module = build_model(row_spec(row))
+    module.load_state_dict(read_state(row, module.state_dict()))
     return module.eval()
