@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import Counter
 
@@ -58,6 +59,24 @@ def _cmd_publish(args) -> int:
         print(f"dry run: wrote {dry_run(args.zoo, args.dry_run)} (datasets.load_dataset reads it)")
     else:
         print(f"published {publish(args.zoo, args.repo_id, args.tag, private=args.private)}")
+    return 0
+
+
+def _cmd_import(args) -> int:
+    from .zoo.importing import import_zoo
+
+    defaults = {}
+    for item in args.default:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--default {item!r}: expected KEY=VALUE")
+        try:
+            defaults[key] = json.loads(value)
+        except json.JSONDecodeError:
+            defaults[key] = value
+    folder = import_zoo(args.checkpoints, args.metrics, args.out, factory=args.factory, defaults=defaults,
+                        held_out_family=args.held_out_family, name=args.name, overwrite=args.overwrite)
+    print(f"zoo written to {folder}")
     return 0
 
 
@@ -162,6 +181,18 @@ def main(argv=None) -> int:
     pub.add_argument("--private", action="store_true")
     pub.add_argument("--dry-run", metavar="DIR", help="write what would be uploaded to DIR instead")
     pub.set_defaults(func=_cmd_publish)
+    imp = sub.add_parser("import", help="turn a folder of checkpoints and a metrics table into a zoo folder")
+    imp.add_argument("checkpoints", help="folder of <id>/epoch_<epoch>.{safetensors,pt,pth} (or as the table names)")
+    imp.add_argument("--metrics", required=True, help="CSV or JSON-lines table: id, spec, epoch, accuracies, "
+                     "hyperparameters (see gmn_bench.zoo.importing)")
+    imp.add_argument("--factory", default=None, help="model factory package.module:function, called with each spec")
+    imp.add_argument("--out", required=True, help="zoo folder to write")
+    imp.add_argument("--default", action="append", default=[], metavar="KEY=VALUE",
+                     help="value of a column the table lacks (repeatable), e.g. --default augmentation=none")
+    imp.add_argument("--held-out-family", default=None, help="add the ood_family config holding this family out")
+    imp.add_argument("--name", default="imported gmn-bench zoo", help="the dataset card's title")
+    imp.add_argument("--overwrite", action="store_true", help="replace an existing zoo folder")
+    imp.set_defaults(func=_cmd_import)
     from .leaderboard.cli import add_leaderboard_arguments, add_submit_arguments
 
     submit = sub.add_parser("submit", help="package results files as a leaderboard submission (local folder or Hub PR)")
