@@ -8,6 +8,7 @@ from collections import Counter
 import datasets
 import torch
 
+from .memory import keep_freed_memory
 from .zoo.default import DEFAULT_ZOO
 from .zoo.demo import build_demo_zoo
 from .zoo.io import load_zoo
@@ -200,6 +201,7 @@ def main(argv=None) -> int:
     pp.add_argument("--quiet", action="store_true", help="no progress bars")
     pp.set_defaults(func=_cmd_parameter_prediction)
     args = parser.parse_args(argv)
+    keep_freed_memory()
     if args.command == "publish" and not (args.repo_id or args.dry_run):
         parser.error("publish needs --repo-id ORG/NAME (or --dry-run DIR)")
     if args.command == "evaluate" and args.seeds < 1:
