@@ -416,7 +416,8 @@ class _Tracer(fx.Interpreter):
 
     def _residual(self, node: fx.Node, args: list, real: torch.Tensor) -> _Feat:
         owners = torch.broadcast_tensors(args[0].owner, args[1].owner)
-        pairs = torch.unique(torch.stack([o.reshape(-1) for o in owners]), dim=1)
+        keys = torch.unique(owners[0].reshape(-1) * self.store.num_nodes + owners[1].reshape(-1))
+        pairs = torch.stack([keys // self.store.num_nodes, keys % self.store.num_nodes])
         if pairs[0].unique().numel() != pairs.shape[1] or pairs[1].unique().numel() != pairs.shape[1]:
             self._fail(node, "its operands do not pair neuron with neuron")
         foldable = [i for i in (0, 1) if self._may_fold(node.args[i])
