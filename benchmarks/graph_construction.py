@@ -85,7 +85,7 @@ def main():
         if family not in largest or n > largest[family][1]:
             largest[family] = (i, n)
     print(f"zoo {args.zoo}; baseline {args.baseline} vs this checkout; torch threads {torch.get_num_threads()}; "
-          "ms per graph (mean over >= {args.seconds} s)")
+          f"ms per graph (mean over >= {args.seconds} s)")
     print(f"{'family':<7} {'params':>7} | {'edges':>6} {'module':>7} {'row':>7} {'row/mod':>7} {'bytes':>9} | "
           f"{'edges':>5} {'module':>7} {'row':>6} {'cold row':>8} {'row/mod':>7} {'bytes':>8} | "
           f"{'row speed-up':>12} {'bytes old/new':>13} {'file old/new':>12}")
@@ -94,10 +94,9 @@ def main():
         row = rows[i]
         module = to_module(row)
         a, b = old.to_graph(row), parameter_graph.to_graph(row)
-        old_module, old_row = (_seconds(lambda: old.to_graph(module), args.seconds),
-                               _seconds(lambda: old.to_graph(row), args.seconds))
-        new_module, new_row = (_seconds(lambda: parameter_graph.to_graph(module), args.seconds),
-                               _seconds(lambda: parameter_graph.to_graph(row), args.seconds))
+        old_module, old_row, new_module, new_row = (
+            _seconds(lambda build=build, item=item: build(item), args.seconds)
+            for build in (old.to_graph, parameter_graph.to_graph) for item in (module, row))
         cold = _cold_row_seconds(row)
         (old_bytes, old_file), (new_bytes, new_file) = _nbytes(a), _nbytes(b)
         print(f"{family:<7} {n_params:>7} | {a.num_edges:>6} {old_module * 1e3:>7.2f} {old_row * 1e3:>7.2f} "

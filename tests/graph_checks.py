@@ -4,8 +4,6 @@ from collections import Counter
 import networkx as nx
 import torch
 
-from gmn_bench.graphs.format import EDGE_TYPES
-
 
 def to_networkx(g) -> nx.MultiDiGraph:
     """A networkx multigraph whose node and edge attributes are everything the parameter graph holds."""
@@ -45,5 +43,3 @@ def perturbed(module, seed: int = 0):
                 b.copy_(0.5 + torch.rand(b.shape, generator=generator))
     return module.eval()
 
-
-WEIGHTLESS = [v for k, v in EDGE_TYPES.items() if k not in ("weight", "embedding", "token")]

@@ -65,7 +65,6 @@ def test_imported_zoo_works_with_graphs_metanets_tasks_and_the_leaderboard(forei
     rows = load_zoo(out, config="default", split="train")
     assert len(rows) == 2 * 5 * NETS_PER_FAMILY
     assert set(rows["family"]) == set(fa.ARCHITECTURES)
-    x = torch.randn(2, 3, 32, 32)
     for row in rows:  # the stored network is the trained one, and its graph is the module's graph
         assert json.loads(row["arch"])["factory"] == "foreign_architectures:build"
         module = to_module(row)
@@ -125,7 +124,7 @@ def test_import_reads_csv_and_rejects_bad_lines_naming_them(foreign_zoo, tmp_pat
 
 
 def test_torch_checkpoints_are_loaded_without_pickle(foreign_zoo, tmp_path):
-    root, table, _ = foreign_zoo
+    _, table, _ = foreign_zoo
     line = json.loads(table.read_text().splitlines()[0])
     hostile = tmp_path / "ckpt"
     (hostile / line["id"]).mkdir(parents=True)
