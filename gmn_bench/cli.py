@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import Counter
 
 import torch
 
+from .memory import keep_freed_memory
 from .zoo.default import DEFAULT_ZOO
 from .zoo.demo import build_demo_zoo
 from .zoo.io import load_zoo, zoo_configs
@@ -45,8 +47,8 @@ def _cmd_build(args) -> int:
     folder = build_zoo(load_recipe(args.recipe), args.out, data=args.data, n_networks=args.n_networks,
                        train_limit=args.train_limit, test_limit=args.test_limit, executor=args.executor,
                        workers=args.workers, address=args.address, device=args.device, grouped=args.grouped,
-                       group_size=args.group_size, progress=not args.quiet)
-    print(f"zoo written to {folder}")
+                       group_size=args.group_size, final_copy=args.final_copy, progress=not args.quiet)
+    print(f"zoo written to {folder}" + (f"; its final checkpoints to {args.final_copy}" if args.final_copy else ""))
     return 0
 
 
@@ -57,6 +59,24 @@ def _cmd_publish(args) -> int:
         print(f"dry run: wrote {dry_run(args.zoo, args.dry_run)} (datasets.load_dataset reads it)")
     else:
         print(f"published {publish(args.zoo, args.repo_id, args.tag, private=args.private)}")
+    return 0
+
+
+def _cmd_import(args) -> int:
+    from .zoo.importing import import_zoo
+
+    defaults = {}
+    for item in args.default:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--default {item!r}: expected KEY=VALUE")
+        try:
+            defaults[key] = json.loads(value)
+        except json.JSONDecodeError:
+            defaults[key] = value
+    folder = import_zoo(args.checkpoints, args.metrics, args.out, factory=args.factory, defaults=defaults,
+                        held_out_family=args.held_out_family, name=args.name, overwrite=args.overwrite)
+    print(f"zoo written to {folder}")
     return 0
 
 
@@ -165,6 +185,8 @@ def main(argv=None) -> int:
     build.add_argument("--grouped", action=argparse.BooleanOptionalAction, default=None,
                        help="train same-shape networks together with torch.func (default: on CUDA only)")
     build.add_argument("--group-size", type=_count(1), default=16, help="networks per group (default 16)")
+    build.add_argument("--final-copy", metavar="DIR", default=None,
+                       help="also write a zoo of each network's final checkpoint only (the embedded copy) to DIR")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_cmd_build)
     pub = sub.add_parser("publish", help="upload a zoo folder to the Hugging Face Hub and tag the version")
@@ -174,6 +196,18 @@ def main(argv=None) -> int:
     pub.add_argument("--private", action="store_true")
     pub.add_argument("--dry-run", metavar="DIR", help="write what would be uploaded to DIR instead")
     pub.set_defaults(func=_cmd_publish)
+    imp = sub.add_parser("import", help="turn a folder of checkpoints and a metrics table into a zoo folder")
+    imp.add_argument("checkpoints", help="folder of <id>/epoch_<epoch>.{safetensors,pt,pth} (or as the table names)")
+    imp.add_argument("--metrics", required=True, help="CSV or JSON-lines table: id, spec, epoch, accuracies, "
+                     "hyperparameters (see gmn_bench.zoo.importing)")
+    imp.add_argument("--factory", default=None, help="model factory package.module:function, called with each spec")
+    imp.add_argument("--out", required=True, help="zoo folder to write")
+    imp.add_argument("--default", action="append", default=[], metavar="KEY=VALUE",
+                     help="value of a column the table lacks (repeatable), e.g. --default augmentation=none")
+    imp.add_argument("--held-out-family", default=None, help="add the ood_family config holding this family out")
+    imp.add_argument("--name", default="imported gmn-bench zoo", help="the dataset card's title")
+    imp.add_argument("--overwrite", action="store_true", help="replace an existing zoo folder")
+    imp.set_defaults(func=_cmd_import)
     from .leaderboard.cli import add_leaderboard_arguments, add_submit_arguments
 
     submit = sub.add_parser("submit", help="package results files as a leaderboard submission (local folder or Hub PR)")
@@ -210,6 +244,7 @@ def main(argv=None) -> int:
     pp.add_argument("--quiet", action="store_true", help="no progress bars")
     pp.set_defaults(func=_cmd_parameter_prediction)
     args = parser.parse_args(argv)
+    keep_freed_memory()
     if args.command == "publish" and not (args.repo_id or args.dry_run):
         parser.error("publish needs --repo-id ORG/NAME (or --dry-run DIR)")
     try:

@@ -50,3 +50,11 @@ def test_zero_or_negative_counts_are_refused_not_replaced_by_defaults(capsys, ar
         main(argv)
     err = capsys.readouterr().err
     assert info.value.code == 2 and ("must be at least" in err or "is not an integer" in err)
+
+
+def test_the_allocator_keeps_freed_buffers_on_glibc():
+    import platform
+
+    from gmn_bench.memory import keep_freed_memory
+
+    assert keep_freed_memory() is (platform.libc_ver()[0] == "glibc")

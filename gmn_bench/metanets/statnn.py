@@ -84,6 +84,7 @@ class StatNNGBT:
     """
 
     name = "statnn-gbt"
+    deterministic = True  # no subsampling: random_state changes nothing
 
     def __init__(self, slots: int = 8, max_iter: int = 100, learning_rate: float = 0.05, min_samples_leaf: int = 5):
         self._config = dict(slots=slots, max_iter=max_iter, learning_rate=learning_rate,

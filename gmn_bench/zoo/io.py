@@ -2,11 +2,14 @@
 
 A zoo folder is laid out exactly like a Hugging Face Hub dataset repo::
 
-    README.md                      dataset card; its YAML declares configs, splits, features
-    data/<labels>-0000i-of-0000N.parquet
+    README.md      dataset card (:mod:`.card`); its YAML declares configs, their splits and features
+    plots/*.png    the card's plots
+    data/<labels>-NNNNN-of-NNNNN.parquet
 
-so ``datasets.load_dataset(<folder>)`` and ``datasets.load_dataset("<org>/<name>")``
-read it the same way once it is uploaded. Rows are checked by the same rules
+Every row is stored once, in the shard of its combination of split labels (``<labels>`` is e.g.
+``id.train-ood_family.test-ood_size.train``); each config's splits list the shards that hold their
+label. So ``datasets.load_dataset(<folder>, <config>)`` and ``datasets.load_dataset("<org>/<name>",
+<config>)`` read it the same way once it is uploaded. Rows are checked by the same rules
 (:mod:`gmn_bench.zoo.checks`) when written and when loaded; a load also checks the card
 (:func:`gmn_bench.zoo.card.read_card`), the column types, the card's split sizes and that every
 row's split label is the split it was read from.

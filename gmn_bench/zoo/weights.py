@@ -9,15 +9,37 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
-from ..nets.architectures import build_model
-from .checks import check_row
-from .errors import ZooRowError  # noqa: F401  (re-exported: the error to_module raises)
+from ..nets.architectures import SpecError, build_model
+from .checks import canonical_arch, check_row, row_name
+from .errors import ZooRowError
 
 
 def state_dict_to_bytes(module_or_state: nn.Module | Mapping[str, torch.Tensor]) -> bytes:
     """safetensors bytes of a module's full state_dict (parameters and buffers), on CPU."""
     state = module_or_state.state_dict() if isinstance(module_or_state, nn.Module) else module_or_state
     return st_save({k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()})
+
+
+def row_spec(row: Mapping[str, Any]) -> dict:
+    """The validated architecture spec of a zoo row; :class:`ZooRowError` naming the row if it is bad."""
+    try:
+        return json.loads(canonical_arch(row["arch"]))
+    except (KeyError, TypeError, SpecError) as e:
+        raise ZooRowError(f"{row_name(row)}: bad architecture spec: {e}") from e
+
+
+def read_state(row: Mapping[str, Any], expected: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The state_dict stored in a zoo row, after the zoo's row rules
+    (:func:`gmn_bench.zoo.checks.check_row`, ``complete=False``: exactly the tensor names and shapes of
+    the row's architecture, floating point where it has them, finite values, the other columns
+    consistent); its names and shapes must be those of ``expected`` too (the state_dict, or tensors
+    of the same shapes, of the architecture). Raises :class:`ZooRowError` naming the row and the problem."""
+    check_row(row, complete=False)
+    state = st_load(bytes(row["weights"]))
+    shapes = {k: tuple(v.shape) for k, v in state.items()}
+    if shapes != {k: tuple(v.shape) for k, v in expected.items()}:
+        raise ZooRowError(f"{row_name(row)}: the weights' tensors are not those of the expected layout")
+    return state
 
 
 def to_module(row: Mapping[str, Any]) -> nn.Module:
@@ -32,6 +54,6 @@ def to_module(row: Mapping[str, Any]) -> nn.Module:
     """
     check_row(row, complete=False)
     with torch.random.fork_rng(devices=[]):  # the random init is overwritten: leave the global RNG as it was
-        module = build_model(json.loads(row["arch"]))
+        module = build_model(row_spec(row))
     module.load_state_dict(st_load(bytes(row["weights"])))
     return module.eval()
