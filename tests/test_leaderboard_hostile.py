@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gmn_bench.leaderboard import Ledger, SubmissionError, build_board, validate_submission, write_board
+from gmn_bench.leaderboard import Ledger, SubmissionError, build_board, validate_submission
 from gmn_bench.leaderboard.render import render_html, render_markdown
 from gmn_bench.leaderboard.schema import LIMITS, SUBMISSION_SCHEMA
 from leaderboard_corpus import CLASSIFICATION_TASK, MANIFEST, REGRESSION_TASK, RESULTS_FILE, _copy, board_zoos, \
@@ -95,27 +95,22 @@ def test_copies_and_claimed_dates_gain_nothing(board):
     assert "reference" not in SUBMISSION_SCHEMA["properties"]
 
 
-def test_a_submission_past_its_time_is_rejected_and_the_others_kept(tmp_path):
+def test_a_submission_past_its_time_is_rejected_and_the_others_kept(tmp_path, monkeypatch):
+    import gmn_bench.leaderboard.score as score
+
     submissions = tmp_path / "submissions"
     slow, fast = good_submission(submissions, "slow", noise=0.1), good_submission(submissions, "fast", noise=0.2)
-    ticks = itertools.count()
+    ticks, checking = itertools.count(), {}
 
-    def clock():  # every look at the clock of the slow submission's check takes 4 s; the fast one's are free
-        return 4.0 * next(ticks) if clock.slow else 0.0
-
-    clock.slow = False
-    original = validate_submission
+    def clock():  # every look at the clock while the slow submission is checked takes 4 s; the others' are free
+        return 4.0 * next(ticks) if checking["folder"] == slow.name else 0.0
 
     def validate(folder, *args, **kwargs):
-        clock.slow = folder.name == slow.name
-        return original(folder, *args, **kwargs)
+        checking["folder"] = folder.name
+        return validate_submission(folder, *args, **kwargs)
 
-    import gmn_bench.leaderboard.score as score
-    score.validate_submission, saved = validate, score.validate_submission
-    try:
-        built = build_board(submissions, board_zoos(), clock=clock)
-    finally:
-        score.validate_submission = saved
+    monkeypatch.setattr(score, "validate_submission", validate)
+    built = build_board(submissions, board_zoos(), clock=clock)
     (rejection,) = built.rejected
     assert rejection.name == slow.name and f"more than the {LIMITS.seconds:g} s a submission may take" in rejection.reason
     assert [e.submission.id for e in built.tasks[REGRESSION_TASK]] == [fast.name]
@@ -151,19 +146,23 @@ _NASTY_TEXT = st.sampled_from(["\n", "|", "\x00", "\u202e", "$", "$x^2$", "<scri
 _NASTY_NUMBERS = st.sampled_from(["1" + "0" * 400, "1e999", "-1e308", "NaN", "9" * 17, "1e-400", "-0", "[[[[[[]]]]]]"])
 
 
+@pytest.fixture(scope="module")
+def fuzz_base(tmp_path_factory):
+    return good_submission(tmp_path_factory.mktemp("fuzz-base") / "submissions", "fuzzed", noise=0.1)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(st.sampled_from([MANIFEST, RESULTS_FILE]), st.data())
-def test_any_hostile_edit_ends_in_a_reason_or_a_ranked_entry_within_limits(tmp_path_factory, name, data):
+def test_any_hostile_edit_ends_in_a_reason_or_a_ranked_entry_within_limits(tmp_path_factory, fuzz_base, name, data):
     """Raw-text edits at random places of a good submission: a number, nesting or nasty text spliced in."""
-    good = _fuzz_base(tmp_path_factory)
-    text = (good / name).read_text()
+    text = (fuzz_base / name).read_text()
     anchors = [m.end() for m in re.finditer(r'": ', text)]
     at = data.draw(st.sampled_from(anchors))
     value = data.draw(_NASTY_NUMBERS) if data.draw(st.booleans()) else json.dumps("x" + data.draw(_NASTY_TEXT))
     end = re.match(r'("(?:[^"\\]|\\.)*"|[^,}\]]*)', text[at:]).end()
-    folder = tmp_path_factory.mktemp("fuzz") / "submissions" / good.name
-    shutil.copytree(good, folder)
+    folder = tmp_path_factory.mktemp("fuzz") / "submissions" / fuzz_base.name
+    shutil.copytree(fuzz_base, folder)
     (folder / name).write_text(text[:at] + value + text[at + end:])
     with limited(seconds=LIMITS.seconds * 3, memory_bytes=2 * 2**30):
         built = build_board(folder.parent, board_zoos())
@@ -174,14 +173,24 @@ def test_any_hostile_edit_ends_in_a_reason_or_a_ranked_entry_within_limits(tmp_p
     assert not any(unicodedata.category(c) in {"Cc", "Cf"} and c != "\n" for c in pages)
 
 
-_BASE = {}
-
-
-def _fuzz_base(tmp_path_factory):
-    if "good" not in _BASE:
-        _BASE["good"] = good_submission(tmp_path_factory.mktemp("fuzz-base") / "submissions", "fuzzed", noise=0.1)
-    return _BASE["good"]
-
-
 def test_submission_error_is_a_value_error():
     assert issubclass(SubmissionError, ValueError)
+
+
+def test_a_copy_of_informative_class_labels_is_caught_and_few_wrong_labels_are_not(tmp_path):
+    submissions = tmp_path / "submissions"
+    original = good_submission(submissions, "guesser", noise=0.9, tasks=(CLASSIFICATION_TASK,))
+    honest = good_submission(submissions, "good-classifier", noise=0.0, tasks=(CLASSIFICATION_TASK,))
+    ledger = build_board(submissions, board_zoos()).ledger
+    copy = _copy(original, submissions, "copy-of-guesser")
+    twin = _copy(honest, submissions, "another-good-classifier")  # all labels right: shared by chance
+    for folder, name in ((copy, "copycat"), (twin, "twin")):
+        for path in folder.glob("*.json"):
+            doc = json.loads(path.read_text())
+            doc["metanet"]["name"] = name
+            path.write_text(json.dumps(doc))
+    built = build_board(submissions, board_zoos(), ledger=ledger)
+    assert [(r.name, r.reason.split(" predictions")[0]) for r in built.rejected] == \
+        [("copy-of-guesser", f"its {CLASSIFICATION_TASK}")]
+    assert sorted(e.submission.id for e in built.tasks[CLASSIFICATION_TASK]) == \
+        sorted([original.name, honest.name, twin.name])

@@ -133,3 +133,15 @@ def test_several_split_configs_store_each_row_once(rows, tmp_path):
     ood = load_zoo(folder, config="ood_family")
     assert set(ood["test"]["family"]) == {"vit"} and len(ood["train"]) == 6
     assert len(load_zoo(folder, config="id", split="train")) == 6
+
+
+def test_a_checked_config_is_reused_until_its_files_change_and_callers_do_not_share_formats(rows, tmp_path):
+    folder = write_zoo(rows, tmp_path / "zoo")
+    first = load_zoo(folder, config="id", split="train")
+    first.set_format("numpy")
+    again = load_zoo(folder, config="id", split="train")
+    assert first.format["type"] == "numpy" and again.format["type"] is None and len(again) == len(first)
+    rows[0]["test_acc"] = 0.99
+    rows[1]["test_acc"] = 0.99
+    write_zoo(rows, folder, overwrite=True)
+    assert 0.99 in load_zoo(folder, config="id", split="train")["test_acc"]

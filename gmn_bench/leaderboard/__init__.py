@@ -38,8 +38,8 @@ def rebuild(submissions_dir: str | Path = SUBMISSIONS, out_dir: str | Path = BOA
     it, and write the board (``README.md``, ``index.html``) into ``out_dir``; returns the board
     (with its rejections)."""
     data = Path(submissions_dir).parent
-    board = build_board(submissions_dir, known_zoos(registry=data / REGISTRY_NAME), ledger=Ledger.load(data / LEDGER_NAME),
-                        progress=progress)
+    board = build_board(submissions_dir, known_zoos(registry=data / REGISTRY_NAME),
+                        ledger=Ledger.load(data / LEDGER_NAME), progress=progress)
     write_board(board, out_dir)
     board.ledger.save(data / LEDGER_NAME)
     return board

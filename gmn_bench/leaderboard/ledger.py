@@ -63,15 +63,17 @@ class Ledger:
             return cls()
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-            _require(isinstance(document, dict) and document.get("schema") == LEDGER_FORMAT, f"schema {LEDGER_FORMAT!r}")
+            _require(isinstance(document, dict) and document.get("schema") == LEDGER_FORMAT,
+                     f"schema {LEDGER_FORMAT!r}")
             records = {sid: Record(**fields) for sid, fields in document["submissions"].items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise LedgerError(f"{path} is not a gmn-bench ledger ({type(e).__name__}: {e})") from None
         for sid, r in records.items():
-            _require(isinstance(r.sequence, int) and not isinstance(r.sequence, bool), f"{path}: {sid}: integer sequence")
-            _require(isinstance(r.first_seen, str) and bool(_TIME.fullmatch(r.first_seen)), f"{path}: {sid}: first_seen time")
-            _require(isinstance(r.digest, str) and bool(_DIGEST.fullmatch(r.digest)), f"{path}: {sid}: sha256 digest")
-            _require(isinstance(r.reference, bool), f"{path}: {sid}: boolean reference")
+            where = f"{path}: {sid}:"
+            _require(isinstance(r.sequence, int) and not isinstance(r.sequence, bool), f"{where} integer sequence")
+            _require(isinstance(r.first_seen, str) and bool(_TIME.fullmatch(r.first_seen)), f"{where} first_seen time")
+            _require(isinstance(r.digest, str) and bool(_DIGEST.fullmatch(r.digest)), f"{where} sha256 digest")
+            _require(isinstance(r.reference, bool), f"{where} boolean reference")
         _require(len({r.sequence for r in records.values()}) == len(records), f"{path}: distinct sequence numbers")
         return cls(records)
 

@@ -63,7 +63,8 @@ def render_markdown(board: Board) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     if board.rejected:
-        lines += ["## Rejected submissions", ""] + [f"- {markdown(r.name)}: {markdown(r.reason)}" for r in board.rejected] + [""]
+        lines += ["## Rejected submissions", "", *(f"- {markdown(r.name)}: {markdown(r.reason)}" for r in board.rejected),
+                  ""]
     return "\n".join(lines)
 
 

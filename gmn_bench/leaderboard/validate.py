@@ -211,7 +211,8 @@ def _files(folder: Path, limits: Limits) -> dict[str, bytes]:
             if info.st_mode & 0o111:
                 raise SubmissionError(f"{entry.name!r} is executable; only plain JSON files are accepted")
             if info.st_size > limits.file_bytes:
-                raise SubmissionError(f"{entry.name!r} is {info.st_size} bytes, over the {limits.file_bytes}-byte limit")
+                raise SubmissionError(f"{entry.name!r} is {info.st_size} bytes, "
+                                      f"over the {limits.file_bytes}-byte limit")
             files[entry.name] = _read_bounded(folder / entry.name, limits.file_bytes, follow_symlinks=False)
     return files
 
@@ -349,7 +350,8 @@ def validate_submission(folder: str | Path, zoos: dict[str, KnownZoo] | None = N
         missing, extra = sorted(expected - set(files)), sorted(set(files) - expected)
         raise SubmissionError(f"files do not match the manifest's tasks: missing {missing}, unexpected {extra}")
     try:
-        zoo = find_zoo(known_zoos() if zoos is None else zoos, manifest["zoo"]["fingerprint"], manifest["zoo"]["revision"])
+        zoo = find_zoo(known_zoos() if zoos is None else zoos, manifest["zoo"]["fingerprint"],
+                       manifest["zoo"]["revision"])
     except LookupError as e:
         raise SubmissionError(str(e)) from None
     scores = {}

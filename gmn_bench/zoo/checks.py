@@ -83,7 +83,8 @@ def _check_value(row: Mapping[str, Any], name: str, value: Any) -> None:
         return
     integer = column.dtype in _INT_RANGE
     if isinstance(value, bool) or not isinstance(value, numbers.Integral if integer else numbers.Real):
-        _fail(row, f"{name} must be {'an integer' if integer else 'a number'}, got {type(value).__name__} {value!r:.80}")
+        kind = "an integer" if integer else "a number"
+        _fail(row, f"{name} must be {kind}, got {type(value).__name__} {value!r:.80}")
     if integer and not -_INT_RANGE[column.dtype] <= value < _INT_RANGE[column.dtype]:
         _fail(row, f"{name} {value} does not fit {column.dtype}")
     if not integer and not _finite(value):

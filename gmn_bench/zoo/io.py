@@ -147,7 +147,8 @@ def load_zoo(
     config = _config(card, config, name)
     if streaming:
         _check_data_files(folder, card, config, name)
-        return _checked_stream(_load(str(folder), name, config, streaming=True, cache_dir=cache_dir), config, split, name)
+        stream = _load(str(folder), name, config, streaming=True, cache_dir=cache_dir)
+        return _checked_stream(stream, config, split, name)
     key = (str(folder.resolve()), config, cache_dir, _file_signature(folder, card, config))
     if key not in _CHECKED:
         _check_data_files(folder, card, config, name)
@@ -243,7 +244,8 @@ def _rows(ds: datasets.Dataset) -> Iterator[dict]:
     columns = ds.remove_columns("weights").to_dict()
     weights = (value.as_buffer() for chunk in ds.data.column("weights").chunks for value in chunk)
     for i, buffer in enumerate(weights):
-        yield {**{c: values[i] for c, values in columns.items()}, "weights": None if buffer is None else memoryview(buffer)}
+        yield {**{c: values[i] for c, values in columns.items()},
+               "weights": None if buffer is None else memoryview(buffer)}
 
 
 def _check_loaded(data: datasets.DatasetDict, card: Card, config: str, name: str) -> None:
