@@ -60,3 +60,8 @@ def test_a_repo_that_is_neither_cached_nor_reachable_is_named(hub_cache):
     with pytest.raises(ZooUnavailableError, match="zoo org/other is not a local folder, and its default revision "
                                                   "is not in the local Hub cache"):
         load_zoo("org/other")
+
+
+def test_streaming_from_the_hub_needs_the_hub_and_says_so(hub_cache):
+    with pytest.raises(ZooUnavailableError, match="zoo org/zoo is not a local folder"):
+        load_zoo("org/zoo", revision="v1.0", streaming=True)

@@ -42,7 +42,8 @@ class Column(NamedTuple):
 
 COLUMNS: dict[str, Column] = {
     "model_id": Column("string", False, "Unique id of the trained network; all its checkpoints share it.", True),
-    "family": Column("string", False, "Architecture family: mlp, cnn, resnet or vit (the `family` of `arch`).", True),
+    "family": Column("string", False, "Architecture family: mlp, cnn, resnet, vit or a custom spec's (the `family` "
+                     "of `arch`).", True),
     "arch": Column("string", False, "Canonical JSON architecture spec; `gmn_bench.build_model(json.loads(arch))` "
                    "rebuilds it.", True),
     "optimizer": Column("string", False, "Optimizer name (sgd, adam, adamw, ...).", True),
