@@ -11,7 +11,7 @@ CIFAR = Path(os.environ.get("GMN_BENCH_CIFAR", Path(__file__).resolve().parents[
 
 # The small real zoo the tests read (72 networks of every family, checkpoints 0/1/3, 7 id test networks).
 # Tests never rely on the embedded default zoo being small.
-TEST_ZOO = Path(__file__).resolve().parents[1] / "gmn_bench" / "zoos" / "cifar10-tiny"
+TEST_ZOO = Path(__file__).resolve().parent / "data" / "cifar10-tiny"
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -158,7 +158,8 @@ def test_finetune_follows_the_recorded_hyperparameters_and_learns():
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("pp")
-    code = main(["parameter-prediction", "--data", str(CIFAR), "--test-limit", "100", "--finetune-epochs", "0",
+    code = main(["parameter-prediction", "--zoo", str(TEST_ZOO), "--data", str(CIFAR), "--test-limit", "100",
+                 "--finetune-epochs", "0",
                  "--finetune-limit", "64", "--train-steps", "3", "--train-limit", "64", "--out", str(out), "--quiet"])
     return code, out
 

@@ -255,7 +255,9 @@ def _data_statement(recipe: Recipe, data: str, n_train: int, n_test: int) -> str
              f"the first `train_fraction` of them, a share sampled per network ({min(fractions):.0%} to "
              f"{max(fractions):.0%})")
     se = 100 * (0.25 / n_test) ** 0.5
-    lines = [f"Built by gmn-bench from recipe `{recipe.name}` (seed {recipe.seed}) on `{data}`: {n_train:,} CIFAR-10 "
+    source = (f"a local copy of CIFAR-10 in the layout of `{DEFAULT_DATA}` (folder `{Path(data).name}`)"
+              if Path(data).is_dir() else f"`{data}`")
+    lines = [f"Built by gmn-bench from recipe `{recipe.name}` (seed {recipe.seed}) on {source}: {n_train:,} CIFAR-10 "
              f"training images, of which each network trains on {share}.",
              f"Test accuracy (`test_acc`) is measured on {n_test:,} test images"
              + (f" (the first {n_test:,} of CIFAR-10's 10,000-image test set: standard error about {se:.1f} points at "
