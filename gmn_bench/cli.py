@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from pathlib import Path
 
 import datasets
 import torch
@@ -62,16 +63,17 @@ def _cmd_publish(args) -> int:
 
 
 def _cmd_parameter_prediction(args) -> int:
-    from .evaluation.parameter_prediction import run_parameter_prediction
-    from .tasks.parameter_prediction import ParameterPredictionTask, format_table
+    from .evaluation import parameter_prediction_table, run_parameter_prediction
+    from .tasks import ParameterPredictionTask
 
     task = ParameterPredictionTask(args.zoo, data=args.data, test_limit=args.test_limit,
                                    finetune_epochs=args.finetune_epochs, finetune_limit=args.finetune_limit,
                                    seed=args.seed)
     results = run_parameter_prediction(task, args.out, predictions=args.predictions, train_steps=args.train_steps,
                                        train_limit=args.train_limit, seed=args.seed, progress=not args.quiet)
-    print(f"CIFAR-10 test accuracy, mean ± std over the networks of each test split ({results['metanet']['name']}):")
-    print(format_table(results["metrics"]))
+    print(f"CIFAR-10 test accuracy ({results['metanet']['name']}): mean ± std over the n networks of each test "
+          "split [95% CI over the networks]")
+    print(parameter_prediction_table(results["metrics"]))
     print(f"wrote {args.out}/results.json" + ("" if args.predictions else f" and {args.out}/predictions/"))
     return 0
 
@@ -96,12 +98,23 @@ def _names(value: str, known, what: str) -> list[str]:
     return names
 
 
+def _learning_rates(value: str) -> list[float]:
+    try:
+        rates = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        rates = []
+    if not rates or any(not rate > 0 for rate in rates):
+        raise ValueError(f"--lr-grid takes comma-separated positive learning rates, got {value!r}")
+    return rates
+
+
 def _cmd_evaluate(args) -> int:
-    from .evaluation import comparison_table, evaluate_metanet, save_results
+    from .evaluation import LR_GRID, comparison_table, evaluate_metanet, save_results
     from .metanets import METANETS, MetanetNotApplicable
     from .tasks import TASKS, get_task
 
     tasks, metanets = _names(args.task, TASKS, "task"), _names(args.metanet, METANETS, "metanet")
+    lr_grid = _learning_rates(args.lr_grid) if args.lr_grid is not None else LR_GRID
     threads = torch.get_num_threads()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -111,8 +124,10 @@ def _cmd_evaluate(args) -> int:
             task = get_task(task_name, zoo=args.zoo, revision=args.revision)
             for name in metanets:
                 try:
-                    result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=args.epochs,
-                                              device=args.device, progress=not args.quiet, feature_cache=cache)
+                    save_dir = Path(args.save_metanets) / f"{task_name}__{name}" if args.save_metanets else None
+                    result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=args.epochs, lr_grid=lr_grid,
+                                              device=args.device, progress=not args.quiet, feature_cache=cache,
+                                              save_dir=save_dir)
                 except MetanetNotApplicable as e:
                     if args.metanet != "all":
                         raise
@@ -177,7 +192,13 @@ def main(argv=None) -> int:
     ev.add_argument("--metanet", default="all", help="metanet name, comma-separated names, or 'all' "
                     "('all' skips metanets that cannot read the zoo)")
     ev.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1)")
-    ev.add_argument("--epochs", type=int, default=None, help="training epochs of torch metanets (default: each metanet's default_epochs, else 100)")
+    ev.add_argument("--epochs", type=int, default=None,
+                    help="training epochs of torch metanets (default: each metanet's default_epochs)")
+    ev.add_argument("--lr-grid", default=None,
+                    help="comma-separated learning rates every torch metanet is trained with, one chosen on the "
+                         "validation split (default: gmn_bench.evaluation.LR_GRID)")
+    ev.add_argument("--save-metanets", default=None, metavar="DIR",
+                    help="save each trained torch metanet (chosen learning rate) to DIR/<task>__<metanet>/seed-<s>/")
     ev.add_argument("--out", default="results", help="folder for <task>__<metanet>.json and .png")
     ev.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     ev.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -200,8 +221,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "publish" and not (args.repo_id or args.dry_run):
         parser.error("publish needs --repo-id ORG/NAME (or --dry-run DIR)")
-    if args.command == "evaluate" and args.seeds < 1:
-        parser.error("evaluate needs --seeds of at least 1")
+    if args.command == "evaluate":
+        for option, value in (("--seeds", args.seeds), ("--epochs", args.epochs), ("--threads", args.threads)):
+            if value is not None and value < 1:
+                parser.error(f"evaluate needs {option} of at least 1, got {value}")
     try:
         return args.func(args)
     except (ValueError, RuntimeError, FileExistsError, ConnectionError) as e:  # these carry a clear message
