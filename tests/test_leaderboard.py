@@ -14,7 +14,7 @@ from gmn_bench.tasks import get_task
 from gmn_bench.leaderboard import (SubmissionError, build_board, package_submission, validate_submission, write_board,
                          write_submission)
 from gmn_bench.leaderboard.render import render_html, render_markdown
-from gmn_bench.leaderboard.score import RANK_DECIMALS, rank
+from gmn_bench.leaderboard.ranking import rank
 from gmn_bench.leaderboard.validate import Submission, TaskScore
 from gmn_bench.leaderboard.zoos import KnownZoo
 from conftest import TEST_ZOO
@@ -114,8 +114,9 @@ def test_ranking_ties_share_a_rank_and_keep_submission_order(tmp_path):
 
 
 def _fake(value: float, submitted: str, name: str) -> Submission:
-    score = TaskScore("t", "kendall_tau", 10, (0,), ({"kendall_tau": value},), {"kendall_tau": value}, {"kendall_tau": 0.0}, ())
-    manifest = {"id": f"{name}-{submitted}-{value}", "submitted": submitted, "metanet": {"name": name}}
+    score = TaskScore("t", "kendall_tau", 10, (0,), ({"kendall_tau": value},), {"kendall_tau": value}, {"kendall_tau": None},
+                      (), (0.1, 0.2, 0.3), ((0.1, 0.3, 0.2),))
+    manifest = {"id": f"{name}-{submitted}-{value}", "submitted": submitted, "metanet": {"name": name}, "reference": False}
     return Submission(Path(manifest["id"]), manifest, KnownZoo("z", "z", None, "sha256:0"), {"t": score})
 
 
@@ -128,7 +129,7 @@ def test_ranking_is_order_independent_and_follows_the_tie_rules(items, rng):
     rng.shuffle(submissions)
     assert [e.submission.id for e in rank(submissions, "t")] == [e.submission.id for e in entries]
     for e in entries:
-        better = [o for o in entries if round(o.value, RANK_DECIMALS) > round(e.value, RANK_DECIMALS)]
+        better = [o for o in entries if o.value > e.value]
         assert e.rank == 1 + len(better)
     for a, b in zip(entries, entries[1:], strict=False):
         if a.rank == b.rank:

@@ -15,14 +15,20 @@ from matplotlib.figure import Figure
 
 from gmn_bench.tasks import TASKS
 
-from .score import RANK_DECIMALS, Board, Entry
+from gmn_bench.evaluation.stats import CONFIDENCE
 
+from .ranking import Board, Comparison, Entry
+
+_CI = f"{CONFIDENCE:.0%} CI"
 RULES = ("Each task ranks by its rank metric (Kendall's tau for regression tasks, accuracy for "
          "classification; higher is better), re-scored by the leaderboard from the submitted test-set "
-         "predictions and averaged over seeds (± is the standard deviation over seeds). Scores equal when "
-         f"rounded to {RANK_DECIMALS} decimals share a rank; tied rows are listed by earlier submission "
-         "time, then metanet name. Other metrics are shown, not ranked: regression R² and RMSE, "
-         "classification macro-F1.")
+         "predictions and averaged over seeds: mean ± sample standard deviation over seeds (\"1 run\" for a "
+         f"deterministic metanet). {_CI}: bootstrap interval of the score over the n test networks. "
+         "\"vs leader\": the score minus the leader's on the same test networks, with its paired bootstrap "
+         f"{_CI}; ≈ marks entries statistically indistinguishable from the leader (the interval contains 0). "
+         "\"over trivial\": the same paired difference to the best trivial baseline (constant, architecture "
+         "only). Exactly equal scores share a rank; tied entries are listed by earlier submission time, then "
+         "metanet name. Other metrics are shown, not ranked: regression R² and RMSE, classification macro-F1.")
 
 
 def _metric_columns(entries: list[Entry]) -> list[str]:
@@ -30,8 +36,39 @@ def _metric_columns(entries: list[Entry]) -> list[str]:
     return [first.rank_metric, *(m for m in first.mean if m != first.rank_metric)]
 
 
+def _headers(metrics: list[str]) -> list[str]:
+    return ["Rank", "Metanet", f"{metrics[0]} (mean ± std)", _CI, "vs leader", "over trivial", *metrics[1:], "n",
+            "Seeds", "Params", "Authors", "Submitted", "Paper", "Notes"]
+
+
+def _mean_std(entry: Entry, metric: str) -> str:
+    std = entry.score.std[metric]
+    return f"{entry.score.mean[metric]:.4f} " + (f"± {std:.4f}" if std is not None else "(1 run)")
+
+
+def _interval(entry: Entry) -> str:
+    return f"[{entry.interval[0]:.4f}, {entry.interval[1]:.4f}]"
+
+
+def _comparison(comparison: Comparison | None, missing: str) -> str:
+    if comparison is None:
+        return missing
+    mark = " ≈" if comparison.indistinguishable else ""
+    return f"{comparison.difference:+.4f} [{comparison.low:+.4f}, {comparison.high:+.4f}]{mark}"
+
+
+def _vs_leader(entry: Entry) -> str:
+    return _comparison(entry.vs_leader, "leader")
+
+
+def _margin(entry: Entry) -> str:
+    return _comparison(entry.margin, "—")
+
+
 def _notes(entry: Entry) -> str:
     notes = ["reference"] if entry.submission.manifest["reference"] else []
+    if entry.vs_leader is not None and entry.vs_leader.indistinguishable:
+        notes.append("indistinguishable from the leader")
     if entry.score.mismatches:
         notes.append(f"claimed scores differ from re-scored ({len(entry.score.mismatches)})")
     return "; ".join(notes)
@@ -54,13 +91,14 @@ def render_markdown(board: Board) -> str:
     for task, entries in board.tasks.items():
         metrics = _metric_columns(entries)
         zoos = sorted({e.submission.zoo.name for e in entries})
+        headers = _headers(metrics)
         lines += [f"## {task}", "", f"{TASKS[task].description} Zoo: {', '.join(zoos)}.", "",
-                  "| Rank | Metanet | " + " | ".join(metrics) + " | Seeds | Params | Authors | Submitted | Paper | Notes |",
-                  "|" + "---|" * (len(metrics) + 8)]
+                  "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         for e in entries:
             meta = e.submission.manifest
             cells = [str(e.rank), _md_link(meta["metanet"]["name"], meta["metanet"]["code"]),
-                     *(f"{e.score.mean[m]:.4f} ± {e.score.std[m]:.4f}" for m in metrics), str(len(e.score.seeds)),
+                     _mean_std(e, metrics[0]), _interval(e), _vs_leader(e), _margin(e),
+                     *(_mean_std(e, m) for m in metrics[1:]), str(e.score.n_test), str(len(e.score.seeds)),
                      _params(e.score.n_params), _md(", ".join(meta["authors"])), meta["submitted"][:10],
                      _md_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "", _md(_notes(e))]
             lines.append("| " + " | ".join(cells) + " |")
@@ -71,7 +109,8 @@ def render_markdown(board: Board) -> str:
 
 
 def _plot_svg(board: Board) -> str:
-    """Horizontal bars of each entry's rank metric (mean ± std over seeds), one panel per task."""
+    """Horizontal bars of each entry's rank metric (mean over seeds) with its 95% interval over
+    test networks, one panel per task, n in its title."""
     import matplotlib
 
     tasks = list(board.tasks.items())
@@ -81,12 +120,13 @@ def _plot_svg(board: Board) -> str:
     for ax, (task, entries) in zip(axes, tasks, strict=True):
         names = [e.submission.manifest["metanet"]["name"] for e in entries][::-1]
         values = [e.value for e in entries][::-1]
-        errors = [e.score.std[e.score.rank_metric] for e in entries][::-1]
+        errors = [[e.value - e.interval[0] for e in entries][::-1], [e.interval[1] - e.value for e in entries][::-1]]
         colors = ["#8c8c8c" if e.submission.manifest["reference"] else "#3b6fb6" for e in entries][::-1]
         ax.barh(range(len(entries)), values, xerr=errors, color=colors, capsize=3)
         ax.set_yticks(range(len(entries)), names)
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_title(task, fontsize=10, loc="left")
+        sizes = sorted({e.score.n_test for e in entries})
+        ax.set_title(f"{task} (n = {', '.join(map(str, sizes))} test networks)", fontsize=10, loc="left")
         ax.set_xlabel(entries[0].score.rank_metric)
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "gmn-bench-leaderboard", "svg.fonttype": "path"}):
@@ -144,14 +184,18 @@ def _link(text: str, url: str | None) -> str:
 
 def _html_table(task: str, entries: list[Entry]) -> str:
     metrics = _metric_columns(entries)
-    headers = ["Rank", "Metanet", *metrics, "Seeds", "Params", "Authors", "Submitted", "Paper", "Notes"]
+    headers = _headers(metrics)
     rows = []
     for e in entries:
         meta = e.submission.manifest
         cells = [_cell(str(e.rank), e.rank, numeric=True),
                  _cell(_link(meta["metanet"]["name"], meta["metanet"]["code"]), meta["metanet"]["name"], raw=True),
-                 *(_cell(f"{e.score.mean[m]:.4f} ± {e.score.std[m]:.4f}", repr(e.score.mean[m]), numeric=True)
-                   for m in metrics),
+                 _cell(_mean_std(e, metrics[0]), repr(e.value), numeric=True),
+                 _cell(_interval(e), repr(e.interval[0]), numeric=True),
+                 _cell(_vs_leader(e), repr(e.vs_leader.difference if e.vs_leader else 0.0), numeric=True),
+                 _cell(_margin(e), repr(e.margin.difference) if e.margin else "", numeric=True),
+                 *(_cell(_mean_std(e, m), repr(e.score.mean[m]), numeric=True) for m in metrics[1:]),
+                 _cell(str(e.score.n_test), e.score.n_test, numeric=True),
                  _cell(str(len(e.score.seeds)), len(e.score.seeds), numeric=True),
                  _cell(_params(e.score.n_params), e.score.n_params or "", numeric=True),
                  _cell(", ".join(meta["authors"]), ", ".join(meta["authors"])),
@@ -172,7 +216,8 @@ def render_html(board: Board) -> str:
     """The board as one self-contained HTML page (inline CSS, JS and SVG; no external resources)."""
     tables = "".join(_html_table(t, e) for t, e in board.tasks.items()) or "<p>No submissions yet.</p>"
     plot = (f"<h2>Scores</h2><figure>{_plot_svg(board)}<figcaption>Each task's rank metric, mean over seeds with "
-            "± one standard deviation; grey bars are the reference metanets.</figcaption></figure>") if board.tasks else ""
+            f"its {_CI} over the n test networks; grey bars are the reference metanets.</figcaption></figure>"
+            ) if board.tasks else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>gmn-bench leaderboard</title><style>{_CSS}</style></head><body>"

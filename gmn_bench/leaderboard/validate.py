@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import numpy as np
 
+from gmn_bench.evaluation.stats import mean_std
 from gmn_bench.tasks import TASKS, Task, TaskInputError, get_task
 
 from .schema import ID_PATTERN, MANIFEST_NAME, RESULTS_SCHEMA, SUBMISSION_SCHEMA
@@ -39,7 +39,9 @@ class SubmissionError(ValueError):
 
 @dataclass(frozen=True)
 class TaskScore:
-    """One task of a submission, re-scored: per-seed metrics and their mean/std over seeds."""
+    """One task of a submission, re-scored: per-seed metrics, their mean and sample std over seeds
+    (:func:`gmn_bench.evaluation.stats.mean_std`; None for one run), and the test truth with every
+    seed's predictions aligned to it (sorted ``model_id``), for intervals and paired tests."""
 
     task: str
     rank_metric: str
@@ -47,8 +49,15 @@ class TaskScore:
     seeds: tuple[int, ...]
     per_seed: tuple[dict[str, float], ...]
     mean: dict[str, float]
-    std: dict[str, float]
+    std: dict[str, float | None]
     mismatches: tuple[str, ...]
+    y_true: tuple = ()
+    y_pred: tuple[tuple, ...] = ()
+
+    @property
+    def n_test(self) -> int:
+        """The number of test networks scored."""
+        return len(self.y_true)
 
 
 @dataclass(frozen=True)
@@ -166,10 +175,13 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo) -> Task
             raise SubmissionError(f"{where} seed {entry['seed']}: {e}") from None
         per_seed.append(metrics)
         mismatches += _claims(entry["metrics"], metrics, f"seed {entry['seed']}")
-    mean = {m: float(np.mean([s[m] for s in per_seed])) for m in task.metrics}
-    std = {m: float(np.std([s[m] for s in per_seed])) for m in task.metrics}
+    summaries = {m: mean_std([s[m] for s in per_seed]) for m in task.metrics}
+    mean, std = ({m: v[i] for m, v in summaries.items()} for i in (0, 1))
     mismatches += _claims({m: v["mean"] for m, v in results["metrics"].items()}, mean, "mean")
-    return TaskScore(name, task.rank_metric, results["metanet"]["n_params"], seeds, tuple(per_seed), mean, std, tuple(mismatches))
+    truth = task.targets("test")
+    y_pred = tuple(tuple(entry["predictions"][m] for m in truth) for entry in results["per_seed"])
+    return TaskScore(name, task.rank_metric, results["metanet"]["n_params"], seeds, tuple(per_seed), mean, std,
+                     tuple(mismatches), tuple(truth.values()), y_pred)
 
 
 def validate_submission(folder: str | Path, zoos: dict[str, KnownZoo] | None = None,
