@@ -9,6 +9,7 @@ from pathlib import Path
 import datasets
 import torch
 
+from .memory import keep_freed_memory
 from .zoo.default import DEFAULT_ZOO
 from .zoo.demo import build_demo_zoo
 from .zoo.io import load_zoo
@@ -47,8 +48,8 @@ def _cmd_build(args) -> int:
     folder = build_zoo(load_recipe(args.recipe), args.out, data=args.data, n_networks=args.n_networks,
                        train_limit=args.train_limit, test_limit=args.test_limit, executor=args.executor,
                        workers=args.workers, address=args.address, device=args.device, grouped=args.grouped,
-                       group_size=args.group_size, progress=not args.quiet)
-    print(f"zoo written to {folder}")
+                       group_size=args.group_size, final_copy=args.final_copy, progress=not args.quiet)
+    print(f"zoo written to {folder}" + (f"; its final checkpoints to {args.final_copy}" if args.final_copy else ""))
     return 0
 
 
@@ -168,6 +169,8 @@ def main(argv=None) -> int:
     build.add_argument("--grouped", action=argparse.BooleanOptionalAction, default=None,
                        help="train same-shape networks together with torch.func (default: on CUDA only)")
     build.add_argument("--group-size", type=int, default=16, help="networks per group (default 16)")
+    build.add_argument("--final-copy", metavar="DIR", default=None,
+                       help="also write a zoo of each network's final checkpoint only (the embedded copy) to DIR")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_cmd_build)
     pub = sub.add_parser("publish", help="upload a zoo folder to the Hugging Face Hub and tag the version")
@@ -219,6 +222,7 @@ def main(argv=None) -> int:
     pp.add_argument("--quiet", action="store_true", help="no progress bars")
     pp.set_defaults(func=_cmd_parameter_prediction)
     args = parser.parse_args(argv)
+    keep_freed_memory()
     if args.command == "publish" and not (args.repo_id or args.dry_run):
         parser.error("publish needs --repo-id ORG/NAME (or --dry-run DIR)")
     if args.command == "evaluate":

@@ -41,7 +41,9 @@ def test_built_zoo_has_every_checkpoint_split_and_a_card(reference_zoo):
         assert 0.0 <= r["test_acc"] <= 1.0 and r["split_id"] in {"train", "validation", "test"}
         to_module(r)
     card = (reference_zoo / "README.md").read_text()
-    assert "cifar10-tiny" in card and "trained on 256 CIFAR-10 training images and scored on 128 test images" in card
+    assert "cifar10-tiny" in card and "256 CIFAR-10 training images, of which each network trains on all of them" in card
+    assert "measured on 128 test images (the first 128 of CIFAR-10's 10,000-image test set" in card
+    assert "| all | 6 |" in card  # the training-cost table
 
 
 def test_rebuild_is_bitwise_identical(reference_zoo, tmp_path):
@@ -75,3 +77,21 @@ def test_ray_executor_builds_the_same_zoo(reference_zoo, tmp_path):
     out = build_zoo(load_recipe(TINY), tmp_path / "zoo", data=str(CIFAR), n_networks=6, executor="ray",
                     progress=False, **LIMITS)
     assert _zoo_rows(out) == _zoo_rows(reference_zoo)
+
+
+def test_sampled_epochs_and_train_fractions_and_the_final_checkpoint_copy(tmp_path):
+    recipe = load_recipe(ROOT / "builders" / "cifar10-bench")
+    full = build_zoo(recipe, tmp_path / "zoo", data=str(CIFAR), n_networks=4, workers=1, progress=False,
+                     final_copy=tmp_path / "final", **LIMITS)
+    rows = load_zoo(full, split="train")
+    configs = {c["model_id"]: c for c in recipe.configurations()[:4]}
+    assert len({c["epochs"] for c in configs.values()}) > 1 and len({c["train_fraction"] for c in configs.values()}) == 4
+    for model_id, config in configs.items():
+        mine = [r for r in rows if r["model_id"] == model_id]
+        assert tuple(sorted(r["epoch"] for r in mine)) == recipe.checkpoints(config["epochs"])
+        assert {r["train_fraction"] for r in mine} == {config["train_fraction"]}
+    final = load_zoo(tmp_path / "final", config="id")
+    final_rows = [r for split in final.values() for r in split]
+    assert sorted((r["model_id"], r["epoch"]) for r in final_rows) == sorted((m, c["epochs"]) for m, c in configs.items())
+    assert "final checkpoint only" in (tmp_path / "final" / "README.md").read_text()
+    assert "final checkpoint only" not in (full / "README.md").read_text()

@@ -21,3 +21,11 @@ def test_an_unreachable_hub_zoo_is_a_clear_error_not_a_traceback(capsys):
                   "--quiet"], ["info", "someorg/no-such-zoo"]):
         assert main(argv) == 2
         assert "someorg/no-such-zoo" in capsys.readouterr().err
+
+
+def test_the_allocator_keeps_freed_buffers_on_glibc():
+    import platform
+
+    from gmn_bench.memory import keep_freed_memory
+
+    assert keep_freed_memory() is (platform.libc_ver()[0] == "glibc")

@@ -72,3 +72,16 @@ def test_augment_is_seeded_and_shape_preserving(data):
         assert a.shape == x.shape and torch.equal(a, b)
     with pytest.raises(ValueError, match="augmentation"):
         train_network(MLP, dict(HP, augmentation="mixup"), *data, checkpoint_epochs=[0])
+
+
+def test_a_train_fraction_trains_on_the_first_images_only(data):
+    (x, y), test = data
+    hp = dict(HP, epochs=1, train_fraction=0.25)
+    short = train_network(MLP, hp, (x, y), test, checkpoint_epochs=[1], train_eval_images=16)
+    cut = train_network(MLP, dict(hp, train_fraction=1.0), (x[:64], y[:64]), test, checkpoint_epochs=[1],
+                        train_eval_images=16)
+    assert torch.equal(short[0][1]["fc0.weight"], cut[0][1]["fc0.weight"])  # images 64+ never seen
+    assert short[0][2] == cut[0][2]  # train metrics on the same first 16 training images
+    all_seen = train_network(MLP, hp, (x, y), test, checkpoint_epochs=[1])  # train metrics on all 64 seen images
+    assert all_seen[0][2]["train_loss"] != short[0][2]["train_loss"]
+    assert all_seen[0][2]["test_loss"] == short[0][2]["test_loss"]

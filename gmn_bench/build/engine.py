@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from ..nets.architectures import build_model
 from ..nets.training import prepare_data, resolve_device, train_network
+from ..zoo.card import final_checkpoints
 from ..zoo.io import make_row, write_zoo
 from ..zoo.schema import features_for
 from ..zoo.splits import assign_splits
@@ -193,6 +194,7 @@ def build_zoo(
     device: str = "auto",
     grouped: bool | None = None,
     group_size: int = 16,
+    final_copy: str | Path | None = None,
     progress: bool = True,
 ) -> Path:
     """Train (or resume) the recipe's networks and write the zoo folder ``out``.
@@ -203,8 +205,10 @@ def build_zoo(
     (``address`` of the cluster; None starts a local Ray). ``device`` is ``cpu``, ``cuda`` or
     ``auto`` (CUDA when available); on CUDA the local pool defaults to one worker.
     ``grouped`` trains up to ``group_size`` same-shape networks at once with ``torch.func``
-    (see :mod:`gmn_bench.grouped_training`); the default, None, groups on CUDA only, because on
+    (see :mod:`gmn_bench.build.grouped`); the default, None, groups on CUDA only, because on
     CPU only one-by-one training is bitwise deterministic (and resumes to the same zoo).
+    ``final_copy`` also writes a zoo folder of each network's final checkpoint only (the embedded
+    copy shipped in the package), with a card that says so.
     """
     datasets.disable_progress_bars()  # one bar for the build, not one per shard
     out = Path(out)
@@ -231,12 +235,37 @@ def build_zoo(
             bar.update()
     rows = assign_splits(list(work.rows([c["model_id"] for c in configs])), recipe.held_out_family, recipe.size_quantile,
                          recipe.id_fractions)
-    description = (f"{recipe.description}\n\nBuilt by gmn-bench from recipe `{recipe.name}` (seed {recipe.seed}): "
-                   f"trained on {n_train:,} CIFAR-10 training images and scored on {n_test:,} test images from `{data}`"
-                   + (" (a subset of CIFAR-10's 50,000/10,000: accuracies are subset figures)" if n_train < 50_000 else "")
-                   + ".")
-    description += "\n\n" + training_cost(rows, work.seconds(), device)
-    return write_zoo(rows, out, name=recipe.name, description=description, overwrite=True)
+    description = "\n\n".join([recipe.description, _data_statement(recipe, data, n_train, n_test),
+                                 training_cost(rows, work.seconds(), device)])
+    folder = write_zoo(rows, out, name=recipe.name, description=description, overwrite=True)
+    if final_copy is not None:
+        note = (f"**This copy holds each network's final checkpoint only** (the one every gmn-bench task reads). The "
+                f"full zoo, with checkpoints at epochs {', '.join(map(str, recipe.checkpoint_epochs))} (and each "
+                f"network's last epoch), is what `gmn-bench publish` uploads; `gmn-bench build builders/{recipe.name}` "
+                "regenerates it.")
+        write_zoo(final_checkpoints(rows), final_copy, name=recipe.name, description=f"{note}\n\n{description}",
+                  overwrite=True)
+    return folder
+
+
+def _data_statement(recipe: Recipe, data: str, n_train: int, n_test: int) -> str:
+    """What the networks were trained and scored on, as the card must say it."""
+    fractions = {c["train_fraction"] for c in recipe.configurations()}
+    share = ("all of them" if fractions == {1.0} else
+             f"the first `train_fraction` of them, a share sampled per network ({min(fractions):.0%} to "
+             f"{max(fractions):.0%})")
+    se = 100 * (0.25 / n_test) ** 0.5
+    lines = [f"Built by gmn-bench from recipe `{recipe.name}` (seed {recipe.seed}) on `{data}`: {n_train:,} CIFAR-10 "
+             f"training images, of which each network trains on {share}.",
+             f"Test accuracy (`test_acc`) is measured on {n_test:,} test images"
+             + (f" (the first {n_test:,} of CIFAR-10's 10,000-image test set: standard error about {se:.1f} points at "
+                "50% accuracy; do not compare with full-test-set figures)" if n_test < 10_000 else "") + "."]
+    if n_train < 50_000:
+        lines.append("The training set is a subset of CIFAR-10's 50,000 images: accuracies are subset figures.")
+    if recipe.train_eval_images:
+        lines.append(f"Train accuracy and loss are measured on the first {recipe.train_eval_images:,} of each "
+                     "network's training images.")
+    return " ".join(lines)
 
 
 def training_cost(rows: list[dict], seconds: dict[str, float | None], device: str) -> str:
@@ -246,7 +275,7 @@ def training_cost(rows: list[dict], seconds: dict[str, float | None], device: st
     timed = [(family[m], t) for m, t in seconds.items() if t is not None and m in family]
     if not timed:
         return "Training time: not recorded."
-    lines = [f"### Training cost ({'CPU seconds of one thread' if device == 'cpu' else device + ' wall seconds'} "
+    lines = [f"## Training cost ({'CPU seconds of one thread' if device == 'cpu' else device + ' wall seconds'} "
              "per network)", "",
              "| family | networks | seconds per network (mean, median, max) | total hours |", "|---|---|---|---|"]
     for name in sorted({f for f, _ in timed}) + ["all"]:

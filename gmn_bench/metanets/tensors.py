@@ -24,11 +24,13 @@ _NORMS = (nn.BatchNorm2d, nn.LayerNorm)
 
 @dataclass(frozen=True)
 class LayerTensor:
-    """One tensor of a network: its state_dict ``name``, ``kind``, owning ``layer`` index and values."""
+    """One tensor of a network: its state_dict ``name``, ``kind``, owning ``layer`` index, ``shape``
+    and flattened ``values``."""
 
     name: str
     kind: str
     layer: int
+    shape: tuple[int, ...]
     values: torch.Tensor
 
 
@@ -56,7 +58,8 @@ def layer_tensors(row: Mapping) -> list[LayerTensor]:
                if t is not None and t.is_floating_point()]
         for tensor_name, tensor in own:
             name = f"{prefix}.{tensor_name}" if prefix else tensor_name
-            out.append(LayerTensor(name, _kind(sub, tensor_name), layer, tensor.detach().float().flatten()))
+            out.append(LayerTensor(name, _kind(sub, tensor_name), layer, tuple(tensor.shape),
+                                   tensor.detach().float().flatten()))
         layer += bool(own)
     return out
 

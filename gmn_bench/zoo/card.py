@@ -1,16 +1,32 @@
-"""Plots for a zoo's dataset card: final test accuracy per family, and accuracy vs parameter count."""
+"""The dataset card of a zoo (``README.md``): Hub YAML metadata, how to read the zoo with plain
+``datasets``, statistics of the networks, plots and the column reference.
+
+Statistics use each network's *final* checkpoint (the one every task reads). The plots, under
+``plots/``: final test accuracy per family (one histogram panel each, with n) and final test
+accuracy against parameter count.
+"""
 from __future__ import annotations
 
+import statistics
+from collections import Counter
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
+import datasets
 import matplotlib
+import yaml
+from huggingface_hub import DatasetCard
+
+from .schema import COLUMNS, SPLIT_PREFIX, split_columns
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 PLOTS = {"accuracy_histogram.png": "Final test accuracy per family",
          "accuracy_vs_params.png": "Final test accuracy vs parameter count"}
+TAGS = ["weight-space-learning", "model-zoo", "gmn-bench"]
+_HYPERPARAMETERS = ("optimizer", "learning_rate", "weight_decay", "label_smoothing", "batch_size", "epochs",
+                    "augmentation", "train_fraction")
 
 
 def final_checkpoints(rows: Sequence[Mapping]) -> list[Mapping]:
@@ -22,6 +38,112 @@ def final_checkpoints(rows: Sequence[Mapping]) -> list[Mapping]:
     return list(final.values())
 
 
+def write_card(folder: Path, rows: Sequence[Mapping], features: datasets.Features, configs: list[dict],
+               index: Mapping, name: str, description: str, citation: str) -> None:
+    """Write ``folder/README.md`` (and its plots) for a zoo written by :func:`gmn_bench.zoo.write_zoo`:
+    ``configs`` are the Hub ``configs`` entries, ``index[config][split]`` holds ``n`` and ``bytes``."""
+    feature_yaml = datasets.DatasetInfo(features=features)._to_yaml_dict()["features"]
+    dataset_info = [
+        {"config_name": c["config_name"], "features": feature_yaml,
+         "splits": [{"name": s, "num_bytes": e["bytes"], "num_examples": e["n"]}
+                    for s, e in sorted(index[c["config_name"]].items())]}
+        for c in configs
+    ]
+    header = yaml.dump({"pretty_name": name, "tags": TAGS, "configs": configs, "dataset_info": dataset_info},
+                       Dumper=_NoAliasDumper, sort_keys=False)
+    plots = [f"![{PLOTS[Path(p).name]}]({p})" for p in write_card_plots(rows, folder)]
+    config_names = [c["config_name"] for c in configs]
+    body = "\n\n".join([f"# {name}", description, _usage(config_names), zoo_summary(rows), _splits_table(rows),
+                        *plots, _columns_table(features),
+                        "## Citation\n\n" + (citation or "See CITATION.cff of the gmn-bench package.")])
+    DatasetCard(f"---\n{header}---\n\n{body}\n").save(folder / "README.md")
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    """Writes repeated sub-trees (every config's features) in full, as the Hub expects."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def _usage(config_names: Sequence[str]) -> str:
+    config = "id" if "id" in config_names else config_names[0]
+    return "\n".join([
+        "## Reading it", "",
+        "With plain `datasets` (a Hub repo id, or this folder's path), and the three lines that turn a row "
+        "into a working `torch.nn.Module`:", "",
+        "```python",
+        "import json",
+        "from datasets import load_dataset",
+        "from safetensors.torch import load",
+        "from gmn_bench import build_model",
+        "",
+        f'zoo = load_dataset("<repo id or folder>", "{config}", split="train")   # one row per (network, checkpoint)',
+        "row = zoo[0]",
+        'net = build_model(json.loads(row["arch"]))       # the architecture',
+        'net.load_state_dict(load(row["weights"]))       # its weights at checkpoint row["epoch"]',
+        "net.eval()",
+        "```", "",
+        "`gmn_bench.to_module(row)` does the same with every name, shape and value checked. Configs: "
+        + ", ".join(f"`{c}`" for c in config_names) + " (each split-label column `split_<name>` is a config "
+        "`<name>`; `default` holds every row). The gmn-bench tasks use each network's final checkpoint.",
+    ])
+
+
+def _quartiles(values: Sequence[float]) -> str:
+    q1, q2, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else (values[0],) * 3
+    return f"{min(values):.3f} / {q1:.3f} / {q2:.3f} / {q3:.3f} / {max(values):.3f}"
+
+
+def zoo_summary(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Markdown statistics of a zoo: networks, checkpoints and parameter counts per family, the
+    distribution of final test accuracy (min / quartiles / max) and hyperparameter ranges."""
+    final = final_checkpoints(rows)
+    epochs = sorted({r["epoch"] for r in rows})
+    lines = ["## Summary", "",
+             f"{len(final)} networks, {len(rows)} rows (checkpoints at epochs {', '.join(map(str, epochs))}).", "",
+             "| family | networks | rows | parameters (min-max) | final test acc: min / q1 / median / q3 / max |",
+             "|---|---|---|---|---|"]
+    per_family_rows = Counter(r["family"] for r in rows)
+    for family in [*sorted(per_family_rows), "all"]:
+        nets = [r for r in final if family in (r["family"], "all")]
+        n_params = [r["n_params"] for r in nets]
+        accs = [r["test_acc"] for r in nets if r.get("test_acc") is not None]
+        count = len(rows) if family == "all" else per_family_rows[family]
+        lines.append(f"| {family} | {len(nets)} | {count} | {min(n_params):,}-{max(n_params):,} | "
+                     f"{_quartiles(accs) if accs else 'not measured'} |")
+    lines += ["", "| hyperparameter | values |", "|---|---|"]
+    for key in _HYPERPARAMETERS:
+        values = [r[key] for r in final if r.get(key) is not None]
+        if values:
+            shown = (f"{min(values):g} to {max(values):g}" if isinstance(values[0], (int, float))
+                     else ", ".join(sorted(set(map(str, values)))))
+            lines.append(f"| {key} | {shown} |")
+    return "\n".join(lines)
+
+
+def _splits_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    columns = split_columns(rows[0])
+    if not columns:
+        return "## Splits\n\nNone: the `default` config holds every row as `train`."
+    final = final_checkpoints(rows)
+    lines = ["## Splits (networks)", "", "| config | " + " | ".join(("train", "validation", "test")) + " |",
+             "|---|---|---|---|"]
+    for column in columns:
+        counts = Counter(r[column] for r in final)
+        lines.append(f"| `{column[len(SPLIT_PREFIX):]}` | " + " | ".join(str(counts[s]) for s in
+                                                                          ("train", "validation", "test")) + " |")
+    return "\n".join(lines)
+
+
+def _columns_table(features) -> str:
+    lines = ["## Columns", "", "| column | type | description |", "|---|---|---|"]
+    for column, feature in features.items():
+        doc = COLUMNS[column][2] if column in COLUMNS else f"Split label of config `{column[len(SPLIT_PREFIX):]}`."
+        lines.append(f"| `{column}` | {feature.dtype} | {doc} |")
+    return "\n".join(lines)
+
+
 def write_card_plots(rows: Sequence[Mapping], folder: Path) -> list[str]:
     """Write the card's PNG plots under ``folder/plots``; returns their paths relative to ``folder``.
     Nothing is drawn when no row has a measured test accuracy."""
@@ -30,19 +152,26 @@ def write_card_plots(rows: Sequence[Mapping], folder: Path) -> list[str]:
         return []
     families = sorted({r["family"] for r in final})
     (folder / "plots").mkdir(exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist([[r["test_acc"] for r in final if r["family"] == f] for f in families], bins=20, label=families, stacked=True)
-    ax.set(xlabel="final test accuracy", ylabel="networks", title=PLOTS["accuracy_histogram.png"])
-    ax.legend()
+    accs = {f: [r["test_acc"] for r in final if r["family"] == f] for f in families}
+    fig, axes = plt.subplots(len(families), 1, figsize=(6, 1.2 + 1.3 * len(families)), sharex=True, squeeze=False)
+    bins = [i / 40 for i in range(int(max(r["test_acc"] for r in final) * 40) + 2)]
+    for ax, family in zip(axes[:, 0], families):
+        ax.hist(accs[family], bins=bins, color=f"C{families.index(family)}")
+        ax.axvline(0.1, color="grey", lw=0.8, ls="--")  # chance on 10 classes
+        ax.set_ylabel("networks")
+        ax.set_title(f"{family} (n = {len(accs[family])})", fontsize=9, loc="left")
+    axes[-1, 0].set_xlabel("final test accuracy (dashed: chance)")
+    fig.suptitle(f"{PLOTS['accuracy_histogram.png']} (n = {len(final)})", fontsize=10)
     fig.tight_layout()
     fig.savefig(folder / "plots" / "accuracy_histogram.png", dpi=100)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for f in families:
-        ax.scatter([r["n_params"] for r in final if r["family"] == f], [r["test_acc"] for r in final if r["family"] == f],
-                   label=f, s=12)
-    ax.set(xscale="log", xlabel="trainable parameters", ylabel="final test accuracy", title=PLOTS["accuracy_vs_params.png"])
-    ax.legend()
+        ax.scatter([r["n_params"] for r in final if r["family"] == f], accs[f], label=f"{f} (n = {len(accs[f])})", s=8,
+                   alpha=0.7)
+    ax.set(xscale="log", xlabel="trainable parameters", ylabel="final test accuracy",
+           title=f"{PLOTS['accuracy_vs_params.png']} (n = {len(final)})")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(folder / "plots" / "accuracy_vs_params.png", dpi=100)
     plt.close(fig)

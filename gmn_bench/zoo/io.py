@@ -2,27 +2,28 @@
 
 A zoo folder is laid out exactly like a Hugging Face Hub dataset repo::
 
-    README.md                      dataset card; its YAML declares configs, splits, features
-    data/<config>/<split>-00000-of-0000N.parquet
+    README.md      dataset card (:mod:`.card`); its YAML declares configs, their splits and features
+    plots/*.png    the card's plots
+    data/<labels>-NNNNN-of-NNNNN.parquet
 
-so ``datasets.load_dataset(<folder>)`` and ``datasets.load_dataset("<org>/<name>")``
-read it the same way once it is uploaded.
+Every row is stored once, in the shard of its combination of split labels (``<labels>`` is e.g.
+``id.train-ood_family.test-ood_size.train``); each config's splits list the shards that hold their
+label. So ``datasets.load_dataset(<folder>, <config>)`` and ``datasets.load_dataset("<org>/<name>",
+<config>)`` read it the same way once it is uploaded.
 """
 from __future__ import annotations
 
 import hashlib
 import math
 import shutil
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import datasets
-import yaml
-from huggingface_hub import DatasetCard
 
 from ..nets.architectures import count_parameters, spec_to_json
-from .card import PLOTS, final_checkpoints, write_card_plots
+from .card import write_card
 from .schema import COLUMNS, REQUIRED, SPLIT_PREFIX, features_for, split_columns
 from .weights import state_dict_to_bytes
 
@@ -138,64 +139,8 @@ def write_zoo(
                 "data_files": [{"split": split, "path": sorted(e["paths"])} for split, e in sorted(by_split.items())]}
                for config, by_split in index.items()]
     configs[0]["default"] = True
-    _write_card(folder, rows, features, configs, index, name, description, citation)
+    write_card(folder, rows, features, configs, index, name, description, citation)
     return folder
-
-
-def _write_card(folder, rows, features, configs, index, name, description, citation) -> None:
-    feature_yaml = datasets.DatasetInfo(features=features)._to_yaml_dict()["features"]
-    dataset_info = [
-        {"config_name": c["config_name"], "features": feature_yaml,
-         "splits": [{"name": s, "num_bytes": e["bytes"], "num_examples": e["n"]} for s, e in sorted(index[c["config_name"]].items())]}
-        for c in configs
-    ]
-    header = yaml.dump(
-        {"pretty_name": name, "tags": ["weight-space-learning", "model-zoo", "gmn-bench"],
-         "configs": configs, "dataset_info": dataset_info},
-        Dumper=_NoAliasDumper, sort_keys=False,
-    )
-    plots = [f"![{PLOTS[Path(p).name]}]({p})" for p in write_card_plots(rows, folder)]
-    body = "\n".join([f"# {name}", "", description, "", zoo_summary(rows), "", *plots, "", _columns_table(features),
-                      "", "## Citation", "", citation or "See CITATION.cff of the gmn-bench package."])
-    DatasetCard(f"---\n{header}---\n\n{body}\n").save(folder / "README.md")
-
-
-class _NoAliasDumper(yaml.SafeDumper):
-    """Writes repeated sub-trees (every config's features) in full, as the Hub expects."""
-
-    def ignore_aliases(self, data):
-        return True
-
-
-def _columns_table(features) -> str:
-    lines = ["## Columns", "", "| column | type | description |", "|---|---|---|"]
-    for column, feature in features.items():
-        doc = COLUMNS[column][2] if column in COLUMNS else f"Split label of config `{column[len(SPLIT_PREFIX):]}`."
-        lines.append(f"| `{column}` | {feature.dtype} | {doc} |")
-    return "\n".join(lines)
-
-
-def zoo_summary(rows: list[Mapping[str, Any]]) -> str:
-    """Markdown statistics of a zoo: networks and rows per family, parameter counts,
-    hyperparameter ranges and final-checkpoint test accuracy."""
-    final = {r["model_id"]: r for r in final_checkpoints(rows)}
-    lines = ["## Summary", "", f"{len(final)} networks, {len(rows)} rows (checkpoints).", "",
-             "| family | networks | rows | parameters (min-max) | final test acc (mean, min-max) |",
-             "|---|---|---|---|---|"]
-    per_family_rows = Counter(r["family"] for r in rows)
-    for family in sorted(per_family_rows):
-        nets = [r for r in final.values() if r["family"] == family]
-        n_params = [r["n_params"] for r in nets]
-        accs = [r["test_acc"] for r in nets if r.get("test_acc") is not None]
-        acc = f"{sum(accs) / len(accs):.3f} ({min(accs):.3f}-{max(accs):.3f})" if accs else "not measured"
-        lines.append(f"| {family} | {len(nets)} | {per_family_rows[family]} | {min(n_params)}-{max(n_params)} | {acc} |")
-    lines += ["", "| hyperparameter | values |", "|---|---|"]
-    for key in ("optimizer", "learning_rate", "weight_decay", "label_smoothing", "batch_size", "epochs", "augmentation"):
-        values = [r[key] for r in final.values()]
-        shown = (f"{min(values):g} to {max(values):g}" if isinstance(values[0], (int, float))
-                 else ", ".join(sorted(set(map(str, values)))))
-        lines.append(f"| {key} | {shown} |")
-    return "\n".join(lines)
 
 
 def load_zoo(
