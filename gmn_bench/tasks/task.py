@@ -133,7 +133,7 @@ class Task(BaseTask):
 
     def ids(self, split: str = "test") -> list[str]:
         """The ``model_id`` of every network of ``split``, sorted (the order of :meth:`rows`)."""
-        return list(self.rows(split)["model_id"])
+        return list(self._targets[self._split(split)])
 
     @cached_property
     def _targets(self) -> dict[str, dict[str, float | str]]:
