@@ -19,9 +19,20 @@ import torch
 from ..metanets.ghn import GHN, train_ghn
 from ..nets.cifar import load_cifar10
 from ..tasks import zoo_fingerprint
-from ..tasks.parameter_prediction import TEST_SPLITS, WEIGHT_SOURCES, ParameterPredictionTask, save_predictions
+from ..tasks.parameter_prediction import (
+    TEST_SPLITS,
+    WEIGHT_SOURCES,
+    ParameterPredictionTask,
+    save_predictions,
+)
 from . import stats
-from .results import PARAMETER_PREDICTION_SCHEMA_ID, check_schema, created_now, environment, uncertainty_settings
+from .results import (
+    PARAMETER_PREDICTION_SCHEMA_ID,
+    check_schema,
+    created_now,
+    environment,
+    uncertainty_settings,
+)
 
 
 def predict_with_ghn(task: ParameterPredictionTask, train_steps: int, seed: int = 0, train_limit: int | None = None,

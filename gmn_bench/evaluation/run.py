@@ -19,7 +19,13 @@ import numpy as np
 from ..metanets import METANETS, Metanet, SklearnMetanet, TorchMetanet
 from ..tasks import SPLITS, Task, TaskInputError, zoo_fingerprint
 from .objective import Objective
-from .protocol import BATCH_SIZE, featurize_matrix, featurize_splits, fit_seed, train_seed
+from .protocol import (
+    BATCH_SIZE,
+    featurize_matrix,
+    featurize_splits,
+    fit_seed,
+    train_seed,
+)
 from .report import plot_results
 from .results import MetanetInfo, Results, Tuning
 

@@ -13,8 +13,8 @@ Submissions live in ``./leaderboard/submissions/<submission-id>/`` of the workin
 from pathlib import Path
 
 from .cli import BOARD_DIR
-from .render import write_board
 from .ranking import Board, Entry, Rejection, build_board
+from .render import write_board
 from .submit import (
     Package,
     add_references,

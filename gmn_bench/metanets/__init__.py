@@ -12,7 +12,13 @@ of them, or any other :class:`Metanet` subclass). The graph hypernetwork
 :class:`gmn_bench.metanets.ghn.GHN` (architecture -> parameters) serves the parameter-prediction
 task instead and is not in :data:`METANETS`.
 """
-from .base import DEFAULT_EPOCHS, Metanet, MetanetNotApplicable, SklearnMetanet, TorchMetanet
+from .base import (
+    DEFAULT_EPOCHS,
+    Metanet,
+    MetanetNotApplicable,
+    SklearnMetanet,
+    TorchMetanet,
+)
 from .baselines import ArchOnly, Constant
 from .deepsets import DeepSets
 from .dmc import DMC

@@ -13,7 +13,6 @@ import math
 from typing import Mapping
 
 import torch
-from torch import nn
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import global_add_pool, global_mean_pool
 
