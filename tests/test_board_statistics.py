@@ -48,38 +48,41 @@ def board(tmp_path_factory):
 
 
 def _entry(board, name, reference=False):
-    return next(e for e in board.tasks[REGRESSION_TASK]
-                if e.submission.manifest["metanet"]["name"] == name and e.submission.manifest["reference"] == reference)
+    """The entry of metanet ``name`` and its statistics."""
+    entry = next(e for e in board.tasks[REGRESSION_TASK]
+                 if e.submission.manifest["metanet"]["name"] == name and e.submission.manifest["reference"] == reference)
+    return entry, board.statistics[REGRESSION_TASK][entry.submission.id]
 
 
 def test_entries_tied_in_every_resample_share_the_lead_and_others_do_not(board):
-    oracle, monotone, reversed_ = (_entry(board, n) for n in ("oracle", "monotone", "reversed"))
-    assert oracle.rank == monotone.rank == 1 and oracle.vs_leader is None and oracle.ties_leader
-    assert monotone.vs_leader.difference == 0.0 and monotone.vs_leader.indistinguishable
-    assert reversed_.vs_leader.difference == pytest.approx(-2.0) and not reversed_.ties_leader
+    (oracle, first), (monotone, tied), (reversed_, last) = (_entry(board, n) for n in ("oracle", "monotone", "reversed"))
+    assert oracle.rank == monotone.rank == 1 and first.vs_leader is None and first.ties_leader
+    assert tied.vs_leader.difference == 0.0 and tied.vs_leader.indistinguishable and tied.ties_leader
+    assert last.vs_leader.difference == pytest.approx(-2.0) and not last.ties_leader
     expected = paired_difference("kendall_tau", reversed_.score.y_true, reversed_.score.y_pred, oracle.score.y_pred)
-    assert (reversed_.vs_leader.difference, reversed_.vs_leader.low, reversed_.vs_leader.high) == expected
+    assert (last.vs_leader.difference, last.vs_leader.low, last.vs_leader.high) == expected
 
 
 def test_every_entry_has_n_and_its_interval_over_test_networks(board):
     for entry in board.tasks[REGRESSION_TASK]:
+        stats = board.statistics[REGRESSION_TASK][entry.submission.id]
         assert entry.score.n_test == len(TASK.ids("test")) == 7
-        assert entry.interval == interval("kendall_tau", entry.score.y_true, entry.score.y_pred)
-        assert entry.interval[0] <= entry.value <= entry.interval[1]
+        assert stats.interval == interval("kendall_tau", entry.score.y_true, entry.score.y_pred)
+        assert stats.interval[0] <= entry.value <= stats.interval[1]
 
 
 def test_the_margin_is_over_the_best_trivial_reference_entry_only(board):
-    floor = _entry(board, "constant", reference=True)
-    assert floor.margin is None and floor.score.std["kendall_tau"] is None  # one run: no spread
-    oracle = _entry(board, "oracle")
+    floor, floor_stats = _entry(board, "constant", reference=True)
+    assert floor_stats.margin is None and floor.score.std["kendall_tau"] is None  # one run: no spread
+    _, oracle = _entry(board, "oracle")
     assert oracle.margin.difference == pytest.approx(1.0) and oracle.margin.low > 0
-    impostor = _entry(board, "constant")  # a submission merely named like a baseline is not the floor
+    _, impostor = _entry(board, "constant")  # a submission merely named like a baseline is not the floor
     assert impostor.margin is not None and impostor.margin.difference == 0.0
 
 
 def test_the_pages_show_n_intervals_and_the_marks(board):
     markdown, page = render_markdown(board), render_html(board)
-    oracle = _entry(board, "oracle")
+    _, oracle = _entry(board, "oracle")
     line = next(x for x in markdown.splitlines() if x.startswith("| 1 | oracle"))
     assert f"| [{oracle.interval[0]:.4f}, {oracle.interval[1]:.4f}] | leader | +1.0000 [" in line
     assert "| 7 | 2 |" in line

@@ -14,7 +14,7 @@ from gmn_bench.tasks import get_task
 from gmn_bench.leaderboard import (SubmissionError, build_board, package_submission, validate_submission, write_board,
                          write_submission)
 from gmn_bench.leaderboard.render import render_html, render_markdown
-from gmn_bench.leaderboard.ranking import rank
+from gmn_bench.leaderboard.score import rank
 from gmn_bench.leaderboard.validate import Submission, TaskScore
 from gmn_bench.leaderboard.zoos import KnownZoo
 from conftest import TEST_ZOO

@@ -4,7 +4,7 @@
   :func:`add_references` (:mod:`gmn_bench.leaderboard.submit`): results files -> submission;
 * :func:`validate_submission`, :class:`SubmissionError` (:mod:`gmn_bench.leaderboard.validate`), the
   format in :mod:`gmn_bench.leaderboard.schema` and the zoo registry in :mod:`gmn_bench.leaderboard.zoos`;
-* :func:`build_board` (:mod:`gmn_bench.leaderboard.ranking`, which states the ranking rules and the uncertainty shown) and
+* :func:`build_board` (:mod:`gmn_bench.leaderboard.score`, which states the ranking rules; the uncertainty shown beside them: :mod:`gmn_bench.leaderboard.uncertainty`) and
   :func:`write_board` (:mod:`gmn_bench.leaderboard.render`): ``README.md`` and ``index.html``;
 * :func:`rebuild`: all of it (``gmn-bench leaderboard`` / ``python -m gmn_bench.leaderboard``).
 
@@ -13,7 +13,7 @@ Submissions live in ``./leaderboard/submissions/<submission-id>/`` of the workin
 from pathlib import Path
 
 from .cli import BOARD_DIR
-from .ranking import Board, Entry, Rejection, build_board
+from .score import Board, Entry, Rejection, build_board
 from .render import write_board
 from .submit import (
     Package,

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from gmn_bench.evaluation.stats import CONFIDENCE
 from gmn_bench.tasks import TASKS
 
-from gmn_bench.evaluation.stats import CONFIDENCE
-
-from .ranking import Board, Comparison, Entry
+from .score import Board, Entry
+from .uncertainty import Comparison, EntryStatistics
 
 _CI = f"{CONFIDENCE:.0%} CI"
 RULES = ("Each task ranks by its rank metric (Kendall's tau for regression tasks, accuracy for "
@@ -46,8 +46,8 @@ def _mean_std(entry: Entry, metric: str) -> str:
     return f"{entry.score.mean[metric]:.4f} " + (f"± {std:.4f}" if std is not None else "(1 run)")
 
 
-def _interval(entry: Entry) -> str:
-    return f"[{entry.interval[0]:.4f}, {entry.interval[1]:.4f}]"
+def _interval(stats: EntryStatistics) -> str:
+    return f"[{stats.interval[0]:.4f}, {stats.interval[1]:.4f}]"
 
 
 def _comparison(comparison: Comparison | None, missing: str) -> str:
@@ -57,17 +57,17 @@ def _comparison(comparison: Comparison | None, missing: str) -> str:
     return f"{comparison.difference:+.4f} [{comparison.low:+.4f}, {comparison.high:+.4f}]{mark}"
 
 
-def _vs_leader(entry: Entry) -> str:
-    return _comparison(entry.vs_leader, "leader")
+def _vs_leader(stats: EntryStatistics) -> str:
+    return _comparison(stats.vs_leader, "leader")
 
 
-def _margin(entry: Entry) -> str:
-    return _comparison(entry.margin, "—")
+def _margin(stats: EntryStatistics) -> str:
+    return _comparison(stats.margin, "—")
 
 
-def _notes(entry: Entry) -> str:
+def _notes(entry: Entry, stats: EntryStatistics) -> str:
     notes = ["reference"] if entry.submission.manifest["reference"] else []
-    if entry.vs_leader is not None and entry.vs_leader.indistinguishable:
+    if stats.vs_leader is not None and stats.vs_leader.indistinguishable:
         notes.append("indistinguishable from the leader")
     if entry.score.mismatches:
         notes.append(f"claimed scores differ from re-scored ({len(entry.score.mismatches)})")
@@ -95,12 +95,13 @@ def render_markdown(board: Board) -> str:
         lines += [f"## {task}", "", f"{TASKS[task].description} Zoo: {', '.join(zoos)}.", "",
                   "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         for e in entries:
-            meta = e.submission.manifest
+            meta, stats = e.submission.manifest, board.statistics[task][e.submission.id]
             cells = [str(e.rank), _md_link(meta["metanet"]["name"], meta["metanet"]["code"]),
-                     _mean_std(e, metrics[0]), _interval(e), _vs_leader(e), _margin(e),
+                     _mean_std(e, metrics[0]), _interval(stats), _vs_leader(stats), _margin(stats),
                      *(_mean_std(e, m) for m in metrics[1:]), str(e.score.n_test), str(len(e.score.seeds)),
                      _params(e.score.n_params), _md(", ".join(meta["authors"])), meta["submitted"][:10],
-                     _md_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "", _md(_notes(e))]
+                     _md_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",
+                     _md(_notes(e, stats))]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     if board.rejected:
@@ -120,7 +121,8 @@ def _plot_svg(board: Board) -> str:
     for ax, (task, entries) in zip(axes, tasks, strict=True):
         names = [e.submission.manifest["metanet"]["name"] for e in entries][::-1]
         values = [e.value for e in entries][::-1]
-        errors = [[e.value - e.interval[0] for e in entries][::-1], [e.interval[1] - e.value for e in entries][::-1]]
+        intervals = [board.statistics[task][e.submission.id].interval for e in entries][::-1]
+        errors = [[v - low for v, (low, _) in zip(values, intervals)], [high - v for v, (_, high) in zip(values, intervals)]]
         colors = ["#8c8c8c" if e.submission.manifest["reference"] else "#3b6fb6" for e in entries][::-1]
         ax.barh(range(len(entries)), values, xerr=errors, color=colors, capsize=3)
         ax.set_yticks(range(len(entries)), names)
@@ -182,18 +184,18 @@ def _link(text: str, url: str | None) -> str:
     return f'<a href="{html.escape(url)}" rel="noopener nofollow">{html.escape(text)}</a>' if url else html.escape(text)
 
 
-def _html_table(task: str, entries: list[Entry]) -> str:
+def _html_table(task: str, entries: list[Entry], statistics: dict[str, EntryStatistics]) -> str:
     metrics = _metric_columns(entries)
     headers = _headers(metrics)
     rows = []
     for e in entries:
-        meta = e.submission.manifest
+        meta, stats = e.submission.manifest, statistics[e.submission.id]
         cells = [_cell(str(e.rank), e.rank, numeric=True),
                  _cell(_link(meta["metanet"]["name"], meta["metanet"]["code"]), meta["metanet"]["name"], raw=True),
                  _cell(_mean_std(e, metrics[0]), repr(e.value), numeric=True),
-                 _cell(_interval(e), repr(e.interval[0]), numeric=True),
-                 _cell(_vs_leader(e), repr(e.vs_leader.difference if e.vs_leader else 0.0), numeric=True),
-                 _cell(_margin(e), repr(e.margin.difference) if e.margin else "", numeric=True),
+                 _cell(_interval(stats), repr(stats.interval[0]), numeric=True),
+                 _cell(_vs_leader(stats), repr(stats.vs_leader.difference if stats.vs_leader else 0.0), numeric=True),
+                 _cell(_margin(stats), repr(stats.margin.difference) if stats.margin else "", numeric=True),
                  *(_cell(_mean_std(e, m), repr(e.score.mean[m]), numeric=True) for m in metrics[1:]),
                  _cell(str(e.score.n_test), e.score.n_test, numeric=True),
                  _cell(str(len(e.score.seeds)), len(e.score.seeds), numeric=True),
@@ -202,7 +204,7 @@ def _html_table(task: str, entries: list[Entry]) -> str:
                  _cell(meta["submitted"][:10], meta["submitted"]),
                  _cell(_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",
                        meta["metanet"]["paper"] or "", raw=True),
-                 _cell(_notes(e), _notes(e))]
+                 _cell(_notes(e, stats), _notes(e, stats))]
         css = ' class="reference"' if meta["reference"] else ""
         rows.append(f'<tr{css} data-submission="{html.escape(e.submission.id)}">' + "".join(cells) + "</tr>")
     head = "".join(f'<th scope="col" title="click to sort">{html.escape(h)}</th>' for h in headers)
@@ -214,7 +216,8 @@ def _html_table(task: str, entries: list[Entry]) -> str:
 
 def render_html(board: Board) -> str:
     """The board as one self-contained HTML page (inline CSS, JS and SVG; no external resources)."""
-    tables = "".join(_html_table(t, e) for t, e in board.tasks.items()) or "<p>No submissions yet.</p>"
+    tables = "".join(_html_table(t, e, board.statistics[t]) for t, e in board.tasks.items()) or \
+        "<p>No submissions yet.</p>"
     plot = (f"<h2>Scores</h2><figure>{_plot_svg(board)}<figcaption>Each task's rank metric, mean over seeds with "
             f"its {_CI} over the n test networks; grey bars are the reference metanets.</figcaption></figure>"
             ) if board.tasks else ""
