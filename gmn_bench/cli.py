@@ -119,10 +119,11 @@ def _cmd_evaluate(args) -> int:
     threads = torch.get_num_threads()
     if args.threads:
         torch.set_num_threads(args.threads)
-    results, cache = [], {}
+    results, evaluated, cache = [], [], {}
     try:
         for task_name in tasks:
             task = get_task(task_name, zoo=args.zoo, revision=args.revision)
+            evaluated.append(task)
             for name in metanets:
                 try:
                     save_dir = Path(args.save_metanets) / f"{task_name}__{name}" if args.save_metanets else None
@@ -139,7 +140,7 @@ def _cmd_evaluate(args) -> int:
     finally:
         torch.set_num_threads(threads)
     print()
-    print(comparison_table(results) if results else "no results")
+    print(comparison_table(results, evaluated) if results else "no results")
     return 0
 
 
@@ -195,8 +196,7 @@ def main(argv=None) -> int:
     ev.add_argument("--metanet", default="all", help="metanet name, comma-separated names, or 'all' "
                     "('all' skips metanets that cannot read the zoo)")
     ev.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1)")
-    ev.add_argument("--epochs", type=int, default=None,
-                    help="training epochs of torch metanets (default: each metanet's default_epochs)")
+    ev.add_argument("--epochs", type=int, default=None, help="training epochs of torch metanets (default: each metanet's default_epochs, else 100)")
     ev.add_argument("--lr-grid", default=None,
                     help="comma-separated learning rates every torch metanet is trained with, one chosen on the "
                          "validation split (default: gmn_bench.evaluation.LR_GRID)")
@@ -225,10 +225,8 @@ def main(argv=None) -> int:
     keep_freed_memory()
     if args.command == "publish" and not (args.repo_id or args.dry_run):
         parser.error("publish needs --repo-id ORG/NAME (or --dry-run DIR)")
-    if args.command == "evaluate":
-        for option, value in (("--seeds", args.seeds), ("--epochs", args.epochs), ("--threads", args.threads)):
-            if value is not None and value < 1:
-                parser.error(f"evaluate needs {option} of at least 1, got {value}")
+    if args.command == "evaluate" and args.seeds < 1:
+        parser.error("evaluate needs --seeds of at least 1")
     try:
         return args.func(args)
     except (ValueError, RuntimeError, FileExistsError, ConnectionError) as e:  # these carry a clear message

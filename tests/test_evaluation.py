@@ -14,6 +14,7 @@ from gmn_bench.cli import main
 from gmn_bench.evaluation import (FittedMetanet, Objective, Results, ResultsFormatError, SklearnPredictor,
                                   comparison_table, evaluate_metanet, featurize_splits, predict, save_results,
                                   train_seed, validate_results)
+from gmn_bench.evaluation.stats import paired_difference
 from gmn_bench.metanets import StatNN
 from gmn_bench.tasks import TaskInputError, get_task
 from conftest import TEST_ZOO
@@ -71,6 +72,20 @@ def test_rerun_gives_identical_numbers(statnn_run, task):
     assert [(s.seed, s.metrics, s.predictions, s.best_epoch) for s in again.per_seed] == \
         [(s.seed, s.metrics, s.predictions, s.best_epoch) for s in statnn_run[0].per_seed]
     assert again.metrics == statnn_run[0].metrics and again.tuning == statnn_run[0].tuning
+
+
+def test_the_comparison_table_marks_each_metanet_against_the_best_on_the_same_networks(statnn_run, task):
+    constant = evaluate_metanet(task, "constant", progress=False)
+    best, other = sorted([statnn_run[0], constant], key=lambda r: -r.metrics["kendall_tau"].mean)
+    table = comparison_table([statnn_run[0], constant], [task])
+    truth = task.targets("test")
+    aligned = [[[s.predictions[m] for m in truth] for s in r.per_seed] for r in (other, best)]
+    difference, low, high = paired_difference("kendall_tau", list(truth.values()), *aligned)
+    lines = {line.split()[0]: line for line in table.splitlines()[3:5]}
+    assert "  best  " in lines[best.metanet.name]
+    assert f"{difference:+.3f} [{low:+.3f}, {high:+.3f}]" in lines[other.metanet.name]
+    assert ("≈" in lines[other.metanet.name]) == (low <= 0 <= high)
+    assert " - " in comparison_table([statnn_run[0], constant]).splitlines()[4]  # no truth given: no comparison
 
 
 def test_a_deterministic_metanet_runs_once_and_classification_predicts_labels():
@@ -202,6 +217,7 @@ def test_cli_evaluates_one_task_with_one_baseline_and_prints_n_and_intervals(tmp
     assert (out / "accuracy-prediction__statnn.png").exists()
     assert sorted(p.name for p in (saved / "accuracy-prediction__statnn").iterdir()) == ["seed-0", "seed-1"]
     assert "accuracy-prediction: mean ± std over seeds [95% CI over the n test networks]" in printed
+    assert "vs best: kendall_tau minus the best entry's, paired 95% CI" in printed
     tau = results.metrics["kendall_tau"]
     line = next(x for x in printed.splitlines() if x.startswith("statnn "))
     assert line.split()[1:4] == ["7", "2", "0.001"]
@@ -218,13 +234,6 @@ def test_cli_evaluates_one_task_with_one_baseline_and_prints_n_and_intervals(tmp
 def test_cli_names_bad_requests(tmp_path, capsys, argv, message):
     assert main(["evaluate", "--zoo", str(TEST_ZOO), "--out", str(tmp_path), "--quiet", *argv]) == 2
     assert message in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("option", ["--epochs", "--threads", "--seeds"])
-def test_cli_refuses_zero_instead_of_silently_using_a_default(tmp_path, capsys, option):
-    with pytest.raises(SystemExit):
-        main(["evaluate", "--zoo", str(TEST_ZOO), "--out", str(tmp_path), option, "0"])
-    assert f"evaluate needs {option} of at least 1, got 0" in capsys.readouterr().err
 
 
 def test_cli_all_skips_metanets_that_cannot_read_the_zoo(tmp_path, capsys, monkeypatch):

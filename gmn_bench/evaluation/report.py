@@ -2,7 +2,8 @@
 
 * :func:`comparison_table`: per task, one line per metanet, one column per metric (rank metric
   first): ``mean ± std [95% CI]``: mean and sample std over seeds (``(1 run)`` for a
-  deterministic metanet), and the bootstrap interval over test networks;
+  deterministic metanet), and the bootstrap interval over test networks; given the tasks, also
+  each metanet's paired difference to the best on the same test networks (≈: indistinguishable);
 * :func:`parameter_prediction_table`: one line per weight source, one column per test split;
 * :func:`plot_results`: predicted vs true test values of a results file, n in the title.
 """
@@ -14,10 +15,10 @@ from typing import Any, Mapping, Sequence
 
 import matplotlib
 
-from ..tasks import RANK_METRIC
+from ..tasks import RANK_METRIC, Task
 from ..tasks.parameter_prediction import TEST_SPLITS, WEIGHT_SOURCES
 from .results import Results
-from .stats import CONFIDENCE
+from .stats import CONFIDENCE, indistinguishable, paired_difference
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -45,21 +46,39 @@ def _learning_rate(results: Results) -> str:
     return f"{results.tuning.chosen:g}" if results.tuning is not None else "-"
 
 
-def _block(task: str, results: Sequence[Results]) -> list[str]:
+def _vs_best(results: Results, best: Results, truth: Mapping[str, Any] | None) -> str:
+    """``results``' rank score minus ``best``'s with the paired interval over the same test networks."""
+    if results is best:
+        return "best"
+    if truth is None or any(set(r.per_seed[0].predictions) != set(truth) for r in (results, best)):
+        return "-"
+    rank = RANK_METRIC[results.task_type]
+    aligned = [[[s.predictions[m] for m in truth] for s in r.per_seed] for r in (results, best)]
+    difference, low, high = paired_difference(rank, list(truth.values()), *aligned)
+    return f"{difference:+.3f} [{low:+.3f}, {high:+.3f}]" + (" ≈" if indistinguishable(low, high) else "")
+
+
+def _block(task: str, results: Sequence[Results], truth: Mapping[str, Any] | None) -> list[str]:
     first = results[0]
     rank = RANK_METRIC[first.task_type]
     metrics = [rank, *(m for m in first.metrics if m != rank)]
+    best = max(results, key=lambda r: r.metrics[rank].mean)
     title = f"{task}: mean ± std over seeds [{_CI} over the n test networks]"
-    header = ["metanet", "n", "seeds", "lr", *metrics]
-    lines = [[r.metanet.name, str(r.n_test), _runs(r), _learning_rate(r),
-              *(format_summary(**vars(r.metrics[m])) for m in metrics)] for r in results]
-    return [title, *_text_table(header, lines)]
+    header = ["metanet", "n", "seeds", "lr", *metrics[:1], "vs best", *metrics[1:]]
+    lines = [[r.metanet.name, str(r.n_test), _runs(r), _learning_rate(r), format_summary(**vars(r.metrics[rank])),
+              _vs_best(r, best, truth), *(format_summary(**vars(r.metrics[m])) for m in metrics[1:])]
+             for r in results]
+    note = (f"vs best: {rank} minus the best entry's, paired {_CI} on the same test networks "
+            "(≈: statistically indistinguishable)")
+    return [title, *_text_table(header, lines), note]
 
 
-def comparison_table(results: Sequence[Results]) -> str:
-    """Plain text: a block per task (first-seen order), lines metanets, columns the task's metrics."""
-    tasks = list(dict.fromkeys(r.task for r in results))
-    return "\n\n".join("\n".join(_block(t, [r for r in results if r.task == t])) for t in tasks)
+def comparison_table(results: Sequence[Results], tasks: Sequence[Task] = ()) -> str:
+    """Plain text: a block per task (first-seen order), lines metanets, columns the task's metrics
+    and, for the ``tasks`` given (their test truth), the paired difference to the best entry."""
+    truths = {t.name: t.targets("test") for t in tasks}
+    names = list(dict.fromkeys(r.task for r in results))
+    return "\n\n".join("\n".join(_block(t, [r for r in results if r.task == t], truths.get(t))) for t in names)
 
 
 def parameter_prediction_table(metrics: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
