@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import Counter
 from pathlib import Path
 
-import datasets
 import torch
 
 from .memory import keep_freed_memory
 from .zoo.default import DEFAULT_ZOO
 from .zoo.demo import build_demo_zoo
-from .zoo.io import load_zoo
+from .zoo.io import load_zoo, zoo_configs
 from .zoo.weights import to_module
 
 
@@ -29,7 +29,7 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_info(args) -> int:
-    configs = [args.config] if args.config else datasets.get_dataset_config_names(args.zoo)
+    configs = [args.config] if args.config else zoo_configs(args.zoo)
     print(f"zoo {args.zoo}")
     for config in configs:
         for split, ds in load_zoo(args.zoo, config=config).items():
@@ -60,6 +60,24 @@ def _cmd_publish(args) -> int:
         print(f"dry run: wrote {dry_run(args.zoo, args.dry_run)} (datasets.load_dataset reads it)")
     else:
         print(f"published {publish(args.zoo, args.repo_id, args.tag, private=args.private)}")
+    return 0
+
+
+def _cmd_import(args) -> int:
+    from .zoo.importing import import_zoo
+
+    defaults = {}
+    for item in args.default:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--default {item!r}: expected KEY=VALUE")
+        try:
+            defaults[key] = json.loads(value)
+        except json.JSONDecodeError:
+            defaults[key] = value
+    folder = import_zoo(args.checkpoints, args.metrics, args.out, factory=args.factory, defaults=defaults,
+                        held_out_family=args.held_out_family, name=args.name, overwrite=args.overwrite)
+    print(f"zoo written to {folder}")
     return 0
 
 
@@ -117,7 +135,7 @@ def _cmd_evaluate(args) -> int:
     tasks, metanets = _names(args.task, TASKS, "task"), _names(args.metanet, METANETS, "metanet")
     lr_grid = _learning_rates(args.lr_grid) if args.lr_grid is not None else LR_GRID
     threads = torch.get_num_threads()
-    if args.threads:
+    if args.threads is not None:
         torch.set_num_threads(args.threads)
     results, evaluated, cache = [], [], {}
     try:
@@ -144,6 +162,19 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _count(minimum: int):
+    """An argparse type: an integer of at least ``minimum`` (never silently replaced by a default)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="gmn-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,17 +190,17 @@ def main(argv=None) -> int:
     build.add_argument("recipe", help="recipe TOML file or builders/<name> folder")
     build.add_argument("--out", required=True, help="zoo folder; finished networks are kept in <out>.parts/")
     build.add_argument("--data", default="uoft-cs/cifar10", help="CIFAR-10 Hub id or local folder of the same layout")
-    build.add_argument("--n-networks", type=int, default=None, help="build only the first N networks")
-    build.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
-    build.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
+    build.add_argument("--n-networks", type=_count(1), default=None, help="build only the first N networks")
+    build.add_argument("--train-limit", type=_count(1), default=None, help="use only the first N training images")
+    build.add_argument("--test-limit", type=_count(1), default=None, help="use only the first N test images")
     build.add_argument("--executor", choices=["local", "ray"], default="local")
-    build.add_argument("--workers", type=int, default=None, help="local processes (default: all cores; 1 on CUDA)")
+    build.add_argument("--workers", type=_count(1), default=None, help="local processes (default: all cores; 1 on CUDA)")
     build.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
     build.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                        help="train on CPU (bitwise deterministic) or CUDA; auto: CUDA when available")
     build.add_argument("--grouped", action=argparse.BooleanOptionalAction, default=None,
                        help="train same-shape networks together with torch.func (default: on CUDA only)")
-    build.add_argument("--group-size", type=int, default=16, help="networks per group (default 16)")
+    build.add_argument("--group-size", type=_count(1), default=16, help="networks per group (default 16)")
     build.add_argument("--final-copy", metavar="DIR", default=None,
                        help="also write a zoo of each network's final checkpoint only (the embedded copy) to DIR")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -181,6 +212,18 @@ def main(argv=None) -> int:
     pub.add_argument("--private", action="store_true")
     pub.add_argument("--dry-run", metavar="DIR", help="write what would be uploaded to DIR instead")
     pub.set_defaults(func=_cmd_publish)
+    imp = sub.add_parser("import", help="turn a folder of checkpoints and a metrics table into a zoo folder")
+    imp.add_argument("checkpoints", help="folder of <id>/epoch_<epoch>.{safetensors,pt,pth} (or as the table names)")
+    imp.add_argument("--metrics", required=True, help="CSV or JSON-lines table: id, spec, epoch, accuracies, "
+                     "hyperparameters (see gmn_bench.zoo.importing)")
+    imp.add_argument("--factory", default=None, help="model factory package.module:function, called with each spec")
+    imp.add_argument("--out", required=True, help="zoo folder to write")
+    imp.add_argument("--default", action="append", default=[], metavar="KEY=VALUE",
+                     help="value of a column the table lacks (repeatable), e.g. --default augmentation=none")
+    imp.add_argument("--held-out-family", default=None, help="add the ood_family config holding this family out")
+    imp.add_argument("--name", default="imported gmn-bench zoo", help="the dataset card's title")
+    imp.add_argument("--overwrite", action="store_true", help="replace an existing zoo folder")
+    imp.set_defaults(func=_cmd_import)
     from .leaderboard.cli import add_leaderboard_arguments, add_submit_arguments
 
     submit = sub.add_parser("submit", help="package results files as a leaderboard submission (local folder or Hub PR)")
@@ -195,8 +238,8 @@ def main(argv=None) -> int:
     ev.add_argument("--task", default="all", help="task name, comma-separated names, or 'all'")
     ev.add_argument("--metanet", default="all", help="metanet name, comma-separated names, or 'all' "
                     "('all' skips metanets that cannot read the zoo)")
-    ev.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1)")
-    ev.add_argument("--epochs", type=int, default=None, help="training epochs of torch metanets (default: each metanet's default_epochs, else 100)")
+    ev.add_argument("--seeds", type=_count(1), default=3, help="number of seeds (0..N-1)")
+    ev.add_argument("--epochs", type=_count(1), default=None, help="training epochs of torch metanets (default: each metanet's default_epochs, else 100)")
     ev.add_argument("--lr-grid", default=None,
                     help="comma-separated learning rates every torch metanet is trained with, one chosen on the "
                          "validation split (default: gmn_bench.evaluation.LR_GRID)")
@@ -204,18 +247,18 @@ def main(argv=None) -> int:
                     help="save each trained torch metanet (chosen learning rate) to DIR/<task>__<metanet>/seed-<s>/")
     ev.add_argument("--out", default="results", help="folder for <task>__<metanet>.json and .png")
     ev.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    ev.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    ev.add_argument("--threads", type=_count(1), default=None, help="torch CPU threads (default: torch's choice)")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
     ev.set_defaults(func=_cmd_evaluate)
     pp = sub.add_parser("parameter-prediction",
                         help="train the reference GHN (or score a predictions folder) on the parameter-prediction task")
     pp.add_argument("--zoo", default=str(DEFAULT_ZOO), help="zoo Hub repo id or folder (default: the embedded zoo)")
     pp.add_argument("--data", default="uoft-cs/cifar10", help="CIFAR-10 Hub id or local folder of the same layout")
-    pp.add_argument("--test-limit", type=int, default=None, help="score on the first N test images only")
-    pp.add_argument("--finetune-epochs", type=int, default=1, help="fine-tuning epochs (0: no fine-tuning rows)")
-    pp.add_argument("--finetune-limit", type=int, default=1000, help="fine-tune on the first N training images")
-    pp.add_argument("--train-steps", type=int, default=300, help="GHN training steps")
-    pp.add_argument("--train-limit", type=int, default=None, help="train the GHN on the first N training images")
+    pp.add_argument("--test-limit", type=_count(1), default=None, help="score on the first N test images only")
+    pp.add_argument("--finetune-epochs", type=_count(0), default=1, help="fine-tuning epochs (0: no fine-tuning rows)")
+    pp.add_argument("--finetune-limit", type=_count(1), default=1000, help="fine-tune on the first N training images")
+    pp.add_argument("--train-steps", type=_count(1), default=300, help="GHN training steps")
+    pp.add_argument("--train-limit", type=_count(1), default=None, help="train the GHN on the first N training images")
     pp.add_argument("--seed", type=int, default=0)
     pp.add_argument("--out", default="parameter-prediction", help="folder for predictions/ and results.json")
     pp.add_argument("--predictions", default=None, help="score this folder of <model_id>.safetensors instead of the GHN")
@@ -225,11 +268,9 @@ def main(argv=None) -> int:
     keep_freed_memory()
     if args.command == "publish" and not (args.repo_id or args.dry_run):
         parser.error("publish needs --repo-id ORG/NAME (or --dry-run DIR)")
-    if args.command == "evaluate" and args.seeds < 1:
-        parser.error("evaluate needs --seeds of at least 1")
     try:
         return args.func(args)
-    except (ValueError, RuntimeError, FileExistsError, ConnectionError) as e:  # these carry a clear message
+    except (ValueError, RuntimeError, OSError) as e:  # these carry a clear message (OSError: the file and why)
         print(f"gmn-bench {args.command}: error: {e}", file=sys.stderr)
         return 2
 

@@ -36,8 +36,7 @@ def trained_like(module):
     return module
 
 
-@pytest.fixture
-def rows():
+def make_rows() -> list[dict]:
     """Two checkpoints of one network per family, with an in-distribution split label."""
     out = []
     for i, (family, spec) in enumerate(SPECS.items()):
@@ -48,3 +47,9 @@ def rows():
                                 test_acc=0.4 + 0.01 * i, train_loss=1.0, test_loss=1.2,
                                 split_id="train" if i < 3 else "test", **HYPERPARAMS))
     return out
+
+
+@pytest.fixture
+def rows():
+    """:func:`make_rows`, fresh for every test."""
+    return make_rows()

@@ -7,11 +7,11 @@ import pytest
 
 from gmn_bench.evaluation import MetanetInfo, Results, SeedResult
 from gmn_bench.evaluation.stats import interval, paired_difference
-from gmn_bench.leaderboard import add_references, build_board, package_submission, write_submission
+from gmn_bench.leaderboard import Ledger, add_references, build_board, package_submission, write_submission
 from gmn_bench.leaderboard.render import render_html, render_markdown
 from gmn_bench.tasks import get_task, zoo_fingerprint
 from conftest import TEST_ZOO
-from leaderboard_corpus import REGRESSION_TASK, write_results
+from leaderboard_corpus import REGRESSION_TASK, board_zoos, write_results
 
 TASK = get_task(REGRESSION_TASK, zoo=TEST_ZOO)
 
@@ -30,7 +30,8 @@ def _results(metanet: str, predict, seeds=(0, 1)) -> dict:
 
 def _submit(root, document, submitted):
     paths = write_results(root / "results" / document["metanet"]["name"], [document])
-    return write_submission(package_submission(paths, authors=["A"], submitted=submitted), root / "submissions")
+    package = package_submission(paths, authors=["A"], submitted=submitted, zoos=board_zoos())
+    return write_submission(package, root / "submissions")
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +44,14 @@ def board(tmp_path_factory):
     _submit(root, _results("reversed", lambda t, s: -t), "2026-11-22T00:00:00Z")
     _submit(root, _results("constant", lambda t, s: 0.5, seeds=(0,)), "2026-11-22T00:00:00Z")  # not a reference
     write_results(root / "reference" / "constant", [_results("constant", lambda t, s: mean, seeds=(0,))])
-    add_references(root / "reference", root / "submissions")
-    return build_board(root / "submissions")
+    add_references(root / "reference", root / "submissions", zoos=board_zoos())
+    return build_board(root / "submissions", board_zoos(), ledger=Ledger.load(root / "ledger.json"))
 
 
 def _entry(board, name, reference=False):
     """The entry of metanet ``name`` and its statistics."""
     entry = next(e for e in board.tasks[REGRESSION_TASK]
-                 if e.submission.manifest["metanet"]["name"] == name and e.submission.manifest["reference"] == reference)
+                 if e.submission.manifest["metanet"]["name"] == name and e.record.reference == reference)
     return entry, board.statistics[REGRESSION_TASK][entry.submission.id]
 
 

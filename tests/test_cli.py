@@ -23,6 +23,35 @@ def test_an_unreachable_hub_zoo_is_a_clear_error_not_a_traceback(capsys):
         assert "someorg/no-such-zoo" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate", "--zoo", "{missing}", "--task", "accuracy-prediction", "--metanet", "statnn", "--quiet"], "no such folder"),
+    (["evaluate", "--zoo", "{empty}", "--task", "accuracy-prediction", "--metanet", "statnn", "--quiet"],
+     "no README.md dataset card (the folder is empty)"),
+    (["info", "{missing}"], "no such folder"),
+    (["info", "{empty}"], "(the folder is empty)"),
+    (["submit", "{missing}/results.json", "--author", "Ada", "--out", "{empty}/submissions"], "cannot read 'results.json'"),
+    (["leaderboard", "--submissions", "{missing}", "--out", "{empty}/board"], "is not a folder of submissions"),
+])
+def test_bad_paths_are_clear_errors_not_tracebacks(tmp_path, capsys, argv, message):
+    (tmp_path / "empty").mkdir()
+    argv = [a.format(missing=tmp_path / "missing" / "zoo", empty=tmp_path / "empty") for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["evaluate", "--epochs", "0"], ["evaluate", "--threads", "0"], ["evaluate", "--seeds", "0"],
+                                  ["evaluate", "--epochs", "-3"], ["evaluate", "--threads", "two"],
+                                  ["build", "recipe", "--out", "x", "--workers", "0"],
+                                  ["parameter-prediction", "--train-steps", "0"],
+                                  ["parameter-prediction", "--finetune-epochs", "-1"]])
+def test_zero_or_negative_counts_are_refused_not_replaced_by_defaults(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and ("must be at least" in err or "is not an integer" in err)
+
+
 def test_the_allocator_keeps_freed_buffers_on_glibc():
     import platform
 

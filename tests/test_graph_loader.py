@@ -7,7 +7,7 @@ from safetensors.torch import save as st_save
 
 from gmn_bench import load_zoo
 from gmn_bench.graphs.dataset import GraphDataset, graph_cache_key, graph_loader
-from gmn_bench.graphs.parameter_graph import to_graph
+from gmn_bench.graphs import to_graph
 from conftest import TEST_ZOO
 
 KEYS = ("x", "edge_index", "edge_type", "edge_kernel", "weight_values")

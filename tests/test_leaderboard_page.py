@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from gmn_bench.leaderboard import build_board, write_board
-from leaderboard_corpus import REGRESSION_TASK, good_submission
+from gmn_bench.leaderboard import Ledger, build_board, write_board
+from leaderboard_corpus import REGRESSION_TASK, good_submission, board_zoos
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -20,12 +20,13 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    root = tmp_path_factory.mktemp("page")
-    for metanet, noise, n_params, day in (("gmn", 0.01, 500, 23), ("deepsets", 0.05, 90000, 21),
-                                          ("flat-mlp", 0.3, 2000, 22)):
-        good_submission(root / "submissions", metanet, noise=noise, n_params=n_params,
-                        submitted=f"2026-11-{day}T12:00:00Z")
-    _, html = write_board(build_board(root / "submissions"), root)
+    root, ledger = tmp_path_factory.mktemp("page"), Ledger()
+    for metanet, noise, n_params, day in (("deepsets", 0.05, 90000, 21), ("flat-mlp", 0.3, 2000, 22),
+                                          ("gmn", 0.01, 500, 23)):  # the board first sees them on these days
+        good_submission(root / "submissions", metanet, noise=noise, n_params=n_params)
+        ledger = build_board(root / "submissions", board_zoos(), ledger=ledger,
+                             now=lambda day=day: f"2026-11-{day}T12:00:00Z").ledger
+    _, html = write_board(build_board(root / "submissions", board_zoos(), ledger=ledger), root)
     return html
 
 

@@ -74,10 +74,12 @@ def _read(path: str | Path) -> dict:
         raise ResultsFormatError(f"{path}: not a readable JSON file: {e}") from e
 
 
-def validate_results(results: str | Path | Mapping[str, Any]) -> dict:
-    """Check a results file (path) or dict of either format against its schema (and, for
-    ``gmn-bench/results/v2``, for consistency: :meth:`Results.from_json`); return the dict."""
+def validate_results(results: "str | Path | Mapping[str, Any] | Results") -> dict:
+    """Check a results file (path), dict or :class:`Results` of either format against its schema
+    (and, for ``gmn-bench/results/v2``, for consistency: :meth:`Results.from_json`); return the dict."""
     where = str(results) if isinstance(results, (str, Path)) else "results"
+    if isinstance(results, Results):
+        results = results.to_json()
     document = _read(results) if isinstance(results, (str, Path)) else dict(results)
     if check_schema(document, where) == RESULTS_SCHEMA_ID:
         Results.from_json(document, where)

@@ -26,7 +26,7 @@ from ..nets.architectures import spec_to_json
 from ..zoo.io import load_zoo
 from .parameter_graph import to_graph
 
-GRAPH_FORMAT = "gmn-bench/graph/v2"
+GRAPH_FORMAT = "gmn-bench/graph/v3"  # v3: traced graphs, int32 edge_index, (kh, kw) edge_kernel
 _TENSORS = ("x", "edge_index", "edge_type", "edge_kernel", "weight_values")
 
 

@@ -30,13 +30,15 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
 def run_submit(args: argparse.Namespace) -> int:
     """Package and check the submission, then open a Hub pull request or write it locally."""
     from .submit import open_pull_request, package_submission, write_submission
+    from .zoos import REGISTRY_NAME, known_zoos
 
     token = args.token or os.environ.get("HF_TOKEN")
     if args.token and not args.repo_id:
         raise ValueError("--token is for a Hub pull request: give the leaderboard's --repo-id too")
     if args.repo_id and not token:
         raise ValueError(f"a pull request to {args.repo_id} needs a Hub token (--token or HF_TOKEN)")
-    package = package_submission(args.results, authors=args.author, code=args.code, paper=args.paper)
+    zoos = known_zoos(registry=Path(args.out).parent / REGISTRY_NAME)
+    package = package_submission(args.results, authors=args.author, code=args.code, paper=args.paper, zoos=zoos)
     if args.repo_id:
         print(f"submission {package.id}: opened {open_pull_request(package, args.repo_id, token=token)}")
     else:
@@ -52,25 +54,36 @@ def add_leaderboard_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--add-reference", metavar="DIR", default=None,
                         help="first add the results files under DIR as reference entries (one per metanet)")
     parser.add_argument("--reference-code", default=None, help="code link recorded for the reference entries")
+    parser.add_argument("--register-zoo", metavar="ZOO", default=None,
+                        help="first register the zoo ZOO (folder or Hub repo id) in the board's zoos.json")
+    parser.add_argument("--zoo-name", default=None, help="display name of the zoo registered (default: ZOO)")
+    parser.add_argument("--zoo-revision", default=None, help="Hub revision of the zoo registered (pin a commit)")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when any submission is rejected")
 
 
 def run_leaderboard(args: argparse.Namespace) -> int:
     """Rebuild the board; print each task's leader and every rejected submission with its reason."""
-    from . import add_references, rebuild
+    from . import LEDGER_NAME, REGISTRY_NAME, add_references, known_zoos, rebuild, register_zoo
+    from .escape import visible  # submitted text never reaches the terminal raw (escape sequences)
 
+    registry = Path(args.submissions).parent / REGISTRY_NAME
+    if args.register_zoo:
+        zoo = register_zoo(registry, args.zoo_name or args.register_zoo, args.register_zoo, args.zoo_revision)
+        print(f"registered zoo {zoo.name} ({zoo.fingerprint}) in {registry}")
     if args.add_reference:
-        for folder in add_references(args.add_reference, args.submissions, code=args.reference_code):
+        for folder in add_references(args.add_reference, args.submissions, code=args.reference_code,
+                                     zoos=known_zoos(registry=registry)):
             print(f"added reference submission {folder}")
     board = rebuild(args.submissions, args.out)
     for task, entries in board.tasks.items():
         best = entries[0]
-        print(f"{task}: {len(entries)} entries, first {best.submission.manifest['metanet']['name']} "
+        print(f"{task}: {len(entries)} entries, first {visible(best.submission.manifest['metanet']['name'])} "
               f"({best.score.rank_metric} {best.value:.4f})")
         for entry in entries:
             for mismatch in entry.score.mismatches:
-                print(f"  note: {entry.submission.id} claims differ from re-scored values: {mismatch}")
+                print(f"  note: {entry.submission.id} claims differ from re-scored values: {visible(mismatch)}")
     for rejection in board.rejected:
-        print(f"rejected {rejection.name}: {rejection.reason}")
-    print(f"wrote {args.out}/README.md and {args.out}/index.html")
+        print(f"rejected {visible(rejection.name)}: {visible(rejection.reason)}")
+    print(f"wrote {args.out}/README.md and {args.out}/index.html; the board's ledger: "
+          f"{Path(args.submissions).parent / LEDGER_NAME}")
     return 1 if args.strict and board.rejected else 0

@@ -2,8 +2,10 @@
 
 Both have one table per task. The page needs no network: its CSS, the vanilla-JS column
 sorting (click a header; click again to reverse) and the score plot (an inline matplotlib SVG)
-are all inside the file. Every submitted string is escaped, and links are only ``http(s)``
-URLs (the schema refuses anything else).
+are all inside the file. Every submitted string goes through :mod:`gmn_bench.leaderboard.escape`
+(it can change nothing but its own cell: no Markdown or HTML, no line breaks, no hidden or bidi
+characters, no mathtext in the plot), and links are only ``http(s)`` URLs (the schema refuses
+anything else). Dates and reference marks come from the board's ledger, not from submissions.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from matplotlib.figure import Figure
 from gmn_bench.evaluation.stats import CONFIDENCE
 from gmn_bench.tasks import TASKS
 
+from .escape import html_text, markdown, markdown_link, plot_label
 from .score import Board, Entry
 from .uncertainty import Comparison, EntryStatistics
 
@@ -27,8 +30,10 @@ RULES = ("Each task ranks by its rank metric (Kendall's tau for regression tasks
          "\"vs leader\": the score minus the leader's on the same test networks, with its paired bootstrap "
          f"{_CI}; ≈ marks entries statistically indistinguishable from the leader (the interval contains 0). "
          "\"over trivial\": the same paired difference to the best trivial baseline (constant, architecture "
-         "only). Exactly equal scores share a rank; tied entries are listed by earlier submission time, then "
-         "metanet name. Other metrics are shown, not ranked: regression R² and RMSE, classification macro-F1.")
+         "only). Exactly equal scores share a rank; tied rows are listed in the order the board first saw them "
+         "(the Submitted date is the board's own record), then by metanet name. A copy of an earlier entry's "
+         "predictions is rejected. Other metrics are shown, not ranked: regression R² and RMSE, classification "
+         "macro-F1.")
 
 
 def _metric_columns(entries: list[Entry]) -> list[str]:
@@ -66,20 +71,12 @@ def _margin(stats: EntryStatistics) -> str:
 
 
 def _notes(entry: Entry, stats: EntryStatistics) -> str:
-    notes = ["reference"] if entry.submission.manifest["reference"] else []
+    notes = ["reference"] if entry.record.reference else []
     if stats.vs_leader is not None and stats.vs_leader.indistinguishable:
         notes.append("indistinguishable from the leader")
     if entry.score.mismatches:
         notes.append(f"claimed scores differ from re-scored ({len(entry.score.mismatches)})")
     return "; ".join(notes)
-
-
-def _md(text: str) -> str:
-    return html.escape(str(text)).replace("|", "&#124;").replace("[", "&#91;").replace("]", "&#93;")
-
-
-def _md_link(text: str, url: str | None) -> str:
-    return f"[{_md(text)}]({url.replace(')', '%29')})" if url else _md(text)
 
 
 def render_markdown(board: Board) -> str:
@@ -92,20 +89,21 @@ def render_markdown(board: Board) -> str:
         metrics = _metric_columns(entries)
         zoos = sorted({e.submission.zoo.name for e in entries})
         headers = _headers(metrics)
-        lines += [f"## {task}", "", f"{TASKS[task].description} Zoo: {', '.join(zoos)}.", "",
+        lines += [f"## {task}", "", f"{TASKS[task].description} Zoo: {markdown(', '.join(zoos))}.", "",
                   "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         for e in entries:
             meta, stats = e.submission.manifest, board.statistics[task][e.submission.id]
-            cells = [str(e.rank), _md_link(meta["metanet"]["name"], meta["metanet"]["code"]),
+            cells = [str(e.rank), markdown_link(meta["metanet"]["name"], meta["metanet"]["code"]),
                      _mean_std(e, metrics[0]), _interval(stats), _vs_leader(stats), _margin(stats),
                      *(_mean_std(e, m) for m in metrics[1:]), str(e.score.n_test), str(len(e.score.seeds)),
-                     _params(e.score.n_params), _md(", ".join(meta["authors"])), meta["submitted"][:10],
-                     _md_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",
-                     _md(_notes(e, stats))]
+                     _params(e.score.n_params), markdown(", ".join(meta["authors"])), e.record.first_seen[:10],
+                     markdown_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",
+                     markdown(_notes(e, stats))]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     if board.rejected:
-        lines += ["## Rejected submissions", ""] + [f"- `{_md(r.name)}`: {_md(r.reason)}" for r in board.rejected] + [""]
+        lines += ["## Rejected submissions", "", *(f"- {markdown(r.name)}: {markdown(r.reason)}" for r in board.rejected),
+                  ""]
     return "\n".join(lines)
 
 
@@ -116,22 +114,25 @@ def _plot_svg(board: Board) -> str:
 
     tasks = list(board.tasks.items())
     heights = [0.6 + 0.35 * len(entries) for _, entries in tasks]
-    fig = Figure(figsize=(7.5, sum(heights) + 0.6 * len(tasks)), layout="constrained")
-    axes = fig.subplots(len(tasks), 1, squeeze=False, height_ratios=heights)[:, 0]
-    for ax, (task, entries) in zip(axes, tasks, strict=True):
-        names = [e.submission.manifest["metanet"]["name"] for e in entries][::-1]
-        values = [e.value for e in entries][::-1]
-        intervals = [board.statistics[task][e.submission.id].interval for e in entries][::-1]
-        errors = [[v - low for v, (low, _) in zip(values, intervals)], [high - v for v, (_, high) in zip(values, intervals)]]
-        colors = ["#8c8c8c" if e.submission.manifest["reference"] else "#3b6fb6" for e in entries][::-1]
-        ax.barh(range(len(entries)), values, xerr=errors, color=colors, capsize=3)
-        ax.set_yticks(range(len(entries)), names)
-        ax.axvline(0, color="black", linewidth=0.8)
-        sizes = sorted({e.score.n_test for e in entries})
-        ax.set_title(f"{task} (n = {', '.join(map(str, sizes))} test networks)", fontsize=10, loc="left")
-        ax.set_xlabel(entries[0].score.rank_metric)
-    buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "gmn-bench-leaderboard", "svg.fonttype": "path"}):
+    # submitted names are plain text: no mathtext ($...$) or TeX, which could fail and take the page down
+    with matplotlib.rc_context({"svg.hashsalt": "gmn-bench-leaderboard", "svg.fonttype": "path",
+                                "text.parse_math": False, "text.usetex": False}):
+        fig = Figure(figsize=(7.5, sum(heights) + 0.6 * len(tasks)), layout="constrained")
+        axes = fig.subplots(len(tasks), 1, squeeze=False, height_ratios=heights)[:, 0]
+        for ax, (task, entries) in zip(axes, tasks, strict=True):
+            names = [plot_label(e.submission.manifest["metanet"]["name"]) for e in entries][::-1]
+            values = [e.value for e in entries][::-1]
+            intervals = [board.statistics[task][e.submission.id].interval for e in entries][::-1]
+            errors = [[v - low for v, (low, _) in zip(values, intervals)],
+                      [high - v for v, (_, high) in zip(values, intervals)]]
+            colors = ["#8c8c8c" if e.record.reference else "#3b6fb6" for e in entries][::-1]
+            ax.barh(range(len(entries)), values, xerr=errors, color=colors, capsize=3)
+            ax.set_yticks(range(len(entries)), names)
+            ax.axvline(0, color="black", linewidth=0.8)
+            sizes = sorted({e.score.n_test for e in entries})
+            ax.set_title(f"{task} (n = {', '.join(map(str, sizes))} test networks)", fontsize=10, loc="left")
+            ax.set_xlabel(entries[0].score.rank_metric)
+        buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
     return svg[svg.index("<svg"):]
@@ -177,11 +178,11 @@ def _params(n_params: int | None) -> str:
 
 def _cell(text: str, sort_value, numeric: bool = False, raw: bool = False) -> str:
     css = ' class="num"' if numeric else ""
-    return f'<td{css} data-sort="{html.escape(str(sort_value))}">{text if raw else html.escape(text)}</td>'
+    return f'<td{css} data-sort="{html_text(sort_value)}">{text if raw else html_text(text)}</td>'
 
 
 def _link(text: str, url: str | None) -> str:
-    return f'<a href="{html.escape(url)}" rel="noopener nofollow">{html.escape(text)}</a>' if url else html.escape(text)
+    return f'<a href="{html_text(url)}" rel="noopener nofollow">{html_text(text)}</a>' if url else html_text(text)
 
 
 def _html_table(task: str, entries: list[Entry], statistics: dict[str, EntryStatistics]) -> str:
@@ -201,15 +202,15 @@ def _html_table(task: str, entries: list[Entry], statistics: dict[str, EntryStat
                  _cell(str(len(e.score.seeds)), len(e.score.seeds), numeric=True),
                  _cell(_params(e.score.n_params), e.score.n_params or "", numeric=True),
                  _cell(", ".join(meta["authors"]), ", ".join(meta["authors"])),
-                 _cell(meta["submitted"][:10], meta["submitted"]),
+                 _cell(e.record.first_seen[:10], e.record.first_seen),
                  _cell(_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",
                        meta["metanet"]["paper"] or "", raw=True),
                  _cell(_notes(e, stats), _notes(e, stats))]
-        css = ' class="reference"' if meta["reference"] else ""
-        rows.append(f'<tr{css} data-submission="{html.escape(e.submission.id)}">' + "".join(cells) + "</tr>")
+        css = ' class="reference"' if e.record.reference else ""
+        rows.append(f'<tr{css} data-submission="{html_text(e.submission.id)}">' + "".join(cells) + "</tr>")
     head = "".join(f'<th scope="col" title="click to sort">{html.escape(h)}</th>' for h in headers)
     zoos = ", ".join(sorted({e.submission.zoo.name for e in entries}))
-    return (f'<section id="{task}"><h2>{task}</h2><p>{html.escape(TASKS[task].description)} Zoo: {html.escape(zoos)}.</p>'
+    return (f'<section id="{task}"><h2>{task}</h2><p>{html.escape(TASKS[task].description)} Zoo: {html_text(zoos)}.</p>'
             f'<table class="board" data-task="{task}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></section>')
 

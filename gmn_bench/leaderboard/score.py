@@ -7,38 +7,44 @@ Ranking rules (also printed on the rendered board):
 * only exactly equal scores share a rank (competition ranking: 1, 1, 3); whether two scores
   differ beyond the noise of the test networks is a statistical question, answered beside the
   ranks (:mod:`gmn_bench.leaderboard.uncertainty`), not by rounding;
-* within a tie, rows are listed by earlier submission time, then metanet name, then submission id.
+* within a tie, rows are listed by the order in which the board first saw them (its ledger,
+  :mod:`gmn_bench.leaderboard.ledger`; never a date the submission states), then metanet name,
+  then submission id.
 
-A submission that fails any check is left off with its reason (:class:`Rejection`); the others
-are kept, so one bad folder never hides or breaks the rest of the board.
+A submission that fails any check, or raises anything at all while being checked, is left off
+with its reason (:class:`Rejection`); the others are kept, so one bad folder never hides or
+breaks the rest of the board. So is a copy: a submission whose predictions on a task repeat,
+seed for seed, those of a submission the board saw earlier (predictions two metanets can share by
+chance aside: constant, equal to the targets, or a classification with few wrong labels; see
+:class:`gmn_bench.leaderboard.validate.TaskScore`).
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Mapping
 
 from tqdm.auto import tqdm
 
 from gmn_bench.tasks import TASKS
 
-from .validate import (
-    MAX_FILE_BYTES,
-    Submission,
-    SubmissionError,
-    TaskScore,
-    validate_submission,
-)
+from .ledger import Ledger, Record, utc_now
+from .schema import LIMITS, Limits
 from .uncertainty import EntryStatistics, entry_statistics
+from .validate import Submission, SubmissionError, TaskScore, folder_digest, validate_submission
 from .zoos import KnownZoo
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One row of a task's table: a submission's re-scored result on that task, with its rank."""
+    """One row of a task's table: a submission's re-scored result on that task, with its rank and the
+    board's record of it (first seen, reference)."""
 
     rank: int
     submission: Submission
     score: TaskScore
+    record: Record
 
     @property
     def value(self) -> float:
@@ -57,38 +63,82 @@ class Rejection:
 @dataclass(frozen=True)
 class Board:
     """Ranked entries per task (tasks in :data:`gmn_bench.tasks.TASKS` order), the rejected folders,
-    and each entry's statistics (``statistics[task][submission id]``)."""
+    the ledger with every folder seen (to be saved with the board) and each entry's statistics
+    (``statistics[task][submission id]``)."""
 
     tasks: dict[str, list[Entry]]
     rejected: list[Rejection]
+    ledger: Ledger
     statistics: dict[str, dict[str, EntryStatistics]]
 
 
-def rank(submissions: list[Submission], task: str) -> list[Entry]:
-    """The entries of ``task``, ordered and ranked by the rules of this module."""
+def rank(submissions: list[Submission], task: str, records: Mapping[str, Record]) -> list[Entry]:
+    """The entries of ``task``, ordered and ranked by the rules of this module (``records``: the ledger's)."""
     scored = [(s.scores[task].mean[s.scores[task].rank_metric], s) for s in submissions if task in s.scores]
-    scored.sort(key=lambda item: (-item[0], item[1].manifest["submitted"], item[1].manifest["metanet"]["name"],
+    scored.sort(key=lambda item: (-item[0], records[item[1].id].sequence, item[1].manifest["metanet"]["name"],
                                   item[1].id))
     entries: list[Entry] = []
     for position, (value, submission) in enumerate(scored, start=1):
         tied = position > 1 and scored[position - 2][0] == value
-        entries.append(Entry(entries[-1].rank if tied else position, submission, submission.scores[task]))
+        entries.append(Entry(entries[-1].rank if tied else position, submission, submission.scores[task],
+                             records[submission.id]))
     return entries
 
 
-def build_board(submissions_dir: str | Path, zoos: dict[str, KnownZoo] | None = None,
-                max_file_bytes: int = MAX_FILE_BYTES, progress: bool = False) -> Board:
-    """Validate and re-score every folder in ``submissions_dir`` (hidden files such as
-    ``.gitkeep`` aside) and rank the good ones per task."""
+def _copies(good: list[Submission], records: Mapping[str, Record]) -> dict[str, str]:
+    """``id -> reason`` for every submission whose predictions on some task repeat those of one seen earlier."""
+    seen: dict[tuple[str, str, str], str] = {}  # (task, zoo, digest of one seed's predictions) -> first id
+    copies = {}
+    for submission in sorted(good, key=lambda s: records[s.id].sequence):
+        for task, score in submission.scores.items():
+            digests = [d for d in score.prediction_digests if d is not None]
+            originals = {seen.get((task, submission.zoo.fingerprint, d)) for d in digests}
+            if digests and None not in originals:
+                original = min(originals, key=lambda sid: records[sid].sequence)
+                copies[submission.id] = (f"its {task} predictions repeat those of {original}, which the board saw "
+                                         f"first ({records[original].first_seen})")
+                break
+        if submission.id not in copies:
+            for task, score in submission.scores.items():
+                for d in score.prediction_digests:
+                    if d is not None:
+                        seen.setdefault((task, submission.zoo.fingerprint, d), submission.id)
+    return copies
+
+
+def _check(folder: Path, zoos, limits: Limits, clock) -> Submission:
+    try:
+        return validate_submission(folder, zoos, limits, clock)
+    except SubmissionError:
+        raise
+    except Exception as e:  # anything else one submission triggers must not take the board down
+        raise SubmissionError(f"could not be checked ({type(e).__name__}: {str(e)[:200]})") from e
+
+
+def build_board(submissions_dir: str | Path, zoos: dict[str, KnownZoo] | None = None, limits: Limits = LIMITS,
+                ledger: Ledger | None = None, now: Callable[[], str] = utc_now,
+                clock: Callable[[], float] = time.monotonic, progress: bool = False) -> Board:
+    """Validate and re-score every folder in ``submissions_dir`` (hidden files such as ``.gitkeep``
+    aside), record the new ones in ``ledger`` (first seen ``now()``; default: an empty ledger) and
+    rank the good ones per task. Each submission gets ``limits.seconds`` of ``clock``."""
     if not Path(submissions_dir).is_dir():
         raise ValueError(f"{submissions_dir} is not a folder of submissions")
+    ledger = Ledger(ledger.records if ledger is not None else {})
     good, rejected = [], []
     folders = [f for f in sorted(Path(submissions_dir).iterdir()) if not (f.name.startswith(".") and f.is_file())]
     for folder in tqdm(folders, desc="checking submissions", unit="submission", disable=not progress):
         try:
-            good.append(validate_submission(folder, zoos, max_file_bytes))
-        except (SubmissionError, OSError) as e:
+            submission = _check(folder, zoos, limits, clock)
+            ledger.see(submission.id, submission.digest, now)
+            good.append(submission)
+        except SubmissionError as e:
+            digest = folder_digest(folder, limits)
+            if digest is not None:
+                ledger.see(folder.name, digest, now)
             rejected.append(Rejection(folder.name, str(e)))
-    tasks = {name: entries for name in TASKS if (entries := rank(good, name))}
-    statistics = {name: entry_statistics(entries) for name, entries in tasks.items()}
-    return Board(tasks, rejected, statistics)
+    copies = _copies(good, ledger.records)
+    rejected += [Rejection(s.id, copies[s.id]) for s in good if s.id in copies]
+    good = [s for s in good if s.id not in copies]
+    tasks = {name: entries for name in TASKS if (entries := rank(good, name, ledger.records))}
+    return Board(tasks, sorted(rejected, key=lambda r: r.name), ledger,
+                 {name: entry_statistics(entries) for name, entries in tasks.items()})

@@ -6,7 +6,8 @@ parameter count, paper and code links, authors, zoo repo id / revision / fingerp
 checks the bundle exactly as the leaderboard will (:func:`leaderboard.validate.validate_submission`).
 It then goes either into a local ``submissions/<id>/`` folder (:func:`write_submission`) or to
 a pull request on the leaderboard's Hub dataset repo (:func:`open_pull_request`), where the same
-files land under ``submissions/<id>/``.
+files land under ``submissions/<id>/``. Reference entries are added only by the maintainers
+(:func:`add_references`), which records them as such in the board's ledger.
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .ledger import LEDGER_NAME, Ledger, utc_now
 from .schema import MANIFEST_NAME, RESULTS_SCHEMA, SUBMISSION_FORMAT
-from .validate import SubmissionError, check_schema, read_json, validate_submission
+from .validate import SubmissionError, check_schema, files_digest, read_json, validate_submission
 from .zoos import KnownZoo
 
 REFERENCE_AUTHORS = ("gmn-bench developers",)
@@ -56,10 +58,12 @@ def _shared(results: dict[str, dict], field: str, key: str):
 
 
 def package_submission(results_paths: Iterable[str | Path], *, authors: Sequence[str], code: str | None = None,
-                       paper: str | None = None, submitted: datetime | str | None = None, reference: bool = False,
+                       paper: str | None = None, submitted: datetime | str | None = None,
                        zoos: dict[str, KnownZoo] | None = None) -> Package:
     """Bundle the results files of one metanet on one zoo (one file per task) into a submission
-    and check it as the leaderboard will; raises :class:`SubmissionError` naming any problem."""
+    and check it as the leaderboard will (``zoos``: the board's known zoos); raises
+    :class:`SubmissionError` naming any problem. ``submitted`` (default: now) is the packaging time
+    the manifest states; the board dates entries by its own record, not by it."""
     raw, results = {}, {}
     for path in map(Path, results_paths):
         document = read_json(path)
@@ -78,11 +82,10 @@ def package_submission(results_paths: Iterable[str | Path], *, authors: Sequence
     digest = hashlib.sha256()
     for task in sorted(raw):
         digest.update(task.encode() + b"\0" + raw[task] + b"\0")
-    digest.update(json.dumps([when, list(authors), code, paper, reference]).encode())
+    digest.update(json.dumps([when, list(authors), code, paper]).encode())
     manifest = {"schema": SUBMISSION_FORMAT, "id": f"{when[:10].replace('-', '')}-{_slug(name)}-{digest.hexdigest()[:8]}",
                 "metanet": {"name": name, "n_params": n_params, "paper": paper, "code": code},
-                "authors": list(authors), "zoo": zoo, "submitted": when, "tasks": sorted(results),
-                "reference": reference}
+                "authors": list(authors), "zoo": zoo, "submitted": when, "tasks": sorted(results)}
     files = {MANIFEST_NAME: (json.dumps(manifest, indent=2) + "\n").encode(),
              **{f"{task}.json": raw[task] for task in sorted(raw)}}
     package = Package(manifest["id"], files)
@@ -122,20 +125,24 @@ def open_pull_request(package: Package, repo_id: str, token: str | None = None, 
 
 
 def add_references(results_dir: str | Path, submissions_dir: str | Path, code: str | None = None,
-                   paper: str | None = None, zoos: dict[str, KnownZoo] | None = None) -> list[Path]:
+                   paper: str | None = None, zoos: dict[str, KnownZoo] | None = None,
+                   ledger_path: str | Path | None = None, now=utc_now) -> list[Path]:
     """Add the reference metanets' results (every ``*.json`` results file under ``results_dir``)
-    as reference submissions, one per metanet, dated by their results' ``created`` time."""
-    by_metanet: dict[str, list[tuple[Path, dict]]] = {}
+    as submissions, one per metanet, and record them as reference entries, first seen ``now()``, in
+    the board's ledger (``ledger_path``, default ``ledger.json`` beside ``submissions_dir``)."""
+    ledger_path = Path(ledger_path) if ledger_path is not None else Path(submissions_dir).parent / LEDGER_NAME
+    by_metanet: dict[str, list[Path]] = {}
     for path in sorted(Path(results_dir).rglob("*.json")):
         document = read_json(path)
         check_schema(document, RESULTS_SCHEMA, str(path))
-        by_metanet.setdefault(document["metanet"]["name"], []).append((path, document))
+        by_metanet.setdefault(document["metanet"]["name"], []).append(path)
     if not by_metanet:
         raise SubmissionError(f"no results files under {results_dir}")
+    ledger = Ledger.load(ledger_path)
     folders = []
-    for files in by_metanet.values():
-        created = min((d["created"] for _, d in files if d.get("created")), default=None)
-        package = package_submission([p for p, _ in files], authors=REFERENCE_AUTHORS, code=code, paper=paper,
-                                     submitted=created, reference=True, zoos=zoos)
+    for paths in by_metanet.values():
+        package = package_submission(paths, authors=REFERENCE_AUTHORS, code=code, paper=paper, zoos=zoos)
         folders.append(write_submission(package, submissions_dir))
+        ledger.see(package.id, files_digest(package.files), now, reference=True)
+    ledger.save(ledger_path)
     return folders

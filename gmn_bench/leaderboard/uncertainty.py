@@ -18,7 +18,7 @@ from typing import Sequence
 from gmn_bench.evaluation.stats import indistinguishable, interval, paired_difference
 from gmn_bench.metanets import TRIVIAL_BASELINES
 
-from .validate import Submission, TaskScore
+from .validate import TaskScore
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,9 @@ class EntryStatistics:
         return self.vs_leader is None or self.vs_leader.indistinguishable
 
 
-def is_trivial(submission: Submission) -> bool:
-    """A reference entry of a trivial baseline (:data:`gmn_bench.metanets.TRIVIAL_BASELINES`)."""
-    return submission.manifest["reference"] and submission.manifest["metanet"]["name"] in TRIVIAL_BASELINES
+def is_trivial(entry) -> bool:
+    """A reference entry (by the board's ledger) of a trivial baseline (:data:`gmn_bench.metanets.TRIVIAL_BASELINES`)."""
+    return entry.record.reference and entry.submission.manifest["metanet"]["name"] in TRIVIAL_BASELINES
 
 
 def _compare(a: TaskScore, b: TaskScore) -> Comparison:
@@ -64,7 +64,7 @@ def entry_statistics(entries: Sequence) -> dict[str, EntryStatistics]:
     floors: dict[str, TaskScore] = {}
     for e in entries:
         leaders.setdefault(e.submission.zoo.fingerprint, e.score)
-        if is_trivial(e.submission):
+        if is_trivial(e):
             floors.setdefault(e.submission.zoo.fingerprint, e.score)
     out = {}
     for e in entries:
@@ -72,5 +72,5 @@ def entry_statistics(entries: Sequence) -> dict[str, EntryStatistics]:
         out[e.submission.id] = EntryStatistics(
             interval(e.score.rank_metric, e.score.y_true, e.score.y_pred),
             None if leader is e.score else _compare(e.score, leader),
-            None if floor is None or is_trivial(e.submission) else _compare(e.score, floor))
+            None if floor is None or is_trivial(e) else _compare(e.score, floor))
     return out

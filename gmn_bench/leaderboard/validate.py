@@ -1,36 +1,49 @@
 """Checking and re-scoring one submission folder; a bad one raises :class:`SubmissionError` with the reason.
 
-Nothing a submission claims is trusted: files are read as strict JSON (no duplicate keys, no
-NaN/Infinity, UTF-8), checked against :mod:`gmn_bench.leaderboard.schema`, matched to a registered zoo
+Nothing a submission claims is trusted: its folder may hold only plain, small JSON files
+(:data:`~gmn_bench.leaderboard.schema.LIMITS`), read as strict JSON (UTF-8, no duplicate keys, no
+NaN/Infinity, no numbers beyond float or safe-integer range, bounded nesting and key length),
+checked against :mod:`gmn_bench.leaderboard.schema`, matched to a registered zoo
 (:mod:`gmn_bench.leaderboard.zoos`), and every seed's predictions are re-scored with
-:meth:`gmn_bench.tasks.Task.evaluate` against that zoo's own labels, which also checks they
-cover exactly the zoo's test networks. Claimed metrics that differ from the re-scored ones are
-recorded in :attr:`TaskScore.mismatches`; the board only ever shows re-scored values.
+:meth:`gmn_bench.tasks.Task.evaluate` against that zoo's own labels, which also checks they cover
+exactly the zoo's test networks. Claimed metrics that differ from the re-scored ones are recorded
+in :attr:`TaskScore.mismatches`; the board only ever shows re-scored values, and refuses a
+submission whose re-scored metrics are not finite. Checking one submission stops with an error
+after :attr:`Limits.seconds`.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import re
 import stat
+import time
+from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jsonschema
 
 from gmn_bench.evaluation.stats import mean_std
 from gmn_bench.tasks import TASKS, Task, TaskInputError, get_task
 
-from .schema import ID_PATTERN, MANIFEST_NAME, RESULTS_SCHEMA, SUBMISSION_SCHEMA
+from .schema import ID_PATTERN, LIMITS, MANIFEST_NAME, RESULTS_SCHEMA, SUBMISSION_SCHEMA, Limits
 from .zoos import KnownZoo, find_zoo, known_zoos
 
-MAX_FILE_BYTES = 8 * 2**20
+MAX_FILE_BYTES = LIMITS.file_bytes
 """Largest file a submission may hold (a results file of a few thousand test networks is well below)."""
 CLAIM_TOLERANCE = 1e-6
-_FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,95}\.json$")
+PREDICTION_DECIMALS = 6
+"""Predictions equal to this many decimals are the same prediction when copies are looked for."""
+COPY_MIN_WRONG_LABELS = 5
+"""Classification predictions within this many labels of the true ones are too common to call a copy."""
+_FILE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,95}\.json")
+_MAX_INT_DIGITS = 16
 
 
 class SubmissionError(ValueError):
@@ -40,8 +53,9 @@ class SubmissionError(ValueError):
 @dataclass(frozen=True)
 class TaskScore:
     """One task of a submission, re-scored: per-seed metrics, their mean and sample std over seeds
-    (:func:`gmn_bench.evaluation.stats.mean_std`; None for one run), and the test truth with every
-    seed's predictions aligned to it (sorted ``model_id``), for intervals and paired tests."""
+    (:func:`gmn_bench.evaluation.stats.mean_std`; None for one run), a digest of each seed's
+    predictions (``None`` for a trivial one: constant, or the labels themselves), and the test truth
+    with every seed's predictions aligned to it (sorted ``model_id``), for intervals and paired tests."""
 
     task: str
     rank_metric: str
@@ -51,6 +65,7 @@ class TaskScore:
     mean: dict[str, float]
     std: dict[str, float | None]
     mismatches: tuple[str, ...]
+    prediction_digests: tuple[str | None, ...] = ()
     y_true: tuple = ()
     y_pred: tuple[tuple, ...] = ()
 
@@ -62,84 +77,193 @@ class TaskScore:
 
 @dataclass(frozen=True)
 class Submission:
-    """A submission that passed every check, with its manifest, zoo and re-scored tasks."""
+    """A submission that passed every check, with its manifest, zoo, re-scored tasks and files' digest."""
 
     folder: Path
     manifest: dict[str, Any]
     zoo: KnownZoo
     scores: dict[str, TaskScore]
+    digest: str = ""
 
     @property
     def id(self) -> str:
         return self.manifest["id"]
 
 
-def _no_duplicate_keys(pairs):
-    keys = [k for k, _ in pairs]
-    duplicates = sorted({k for k in keys if keys.count(k) > 1})
-    if duplicates:
-        raise SubmissionError(f"duplicate JSON keys {duplicates[:3]}")
-    return dict(pairs)
+class Deadline:
+    """The time one submission may take; :meth:`check` raises :class:`SubmissionError` once it is over."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.seconds, self._clock = seconds, clock
+        self._end = clock() + seconds
+
+    def check(self, where: str) -> None:
+        if self._clock() > self._end:
+            raise SubmissionError(f"checking took more than the {self.seconds:g} s a submission may take "
+                                  f"(stopped at {where})")
 
 
 def _no_constant(name):
     raise SubmissionError(f"non-finite number {name} (NaN/Infinity are not JSON)")
 
 
-def _finite_float(text):
-    value = float(text)
-    if not math.isfinite(value):
-        raise SubmissionError(f"number {text} overflows to infinity")
-    return value
+def _bounded_int(text):
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS or abs(int(text)) > 2**53:
+        raise SubmissionError(f"integer {text[:40]}{'...' if len(text) > 40 else ''} is beyond the 2**53 a "
+                              "JSON number holds exactly")
+    return int(text)
 
 
-def read_json(path: Path) -> Any:
-    """Parse ``path`` as strict JSON: UTF-8, no duplicate keys, no NaN/Infinity or overflowing numbers."""
+def _check_tree(document: Any, limits: Limits) -> None:
+    """Nesting depth and finite floats of a parsed document, in one iterative pass (no recursion limit)."""
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limits.depth:
+            raise SubmissionError(f"JSON nested deeper than {limits.depth} levels")
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif isinstance(child, float) and not math.isfinite(child):
+                raise SubmissionError("a number overflows to infinity")
+
+
+def parse_json(data: bytes, name: str, limits: Limits = LIMITS) -> Any:
+    """Parse ``data`` (the file ``name``) as strict JSON within ``limits``: UTF-8, no duplicate or
+    over-long keys, no NaN/Infinity, no float overflow, no integer beyond 2**53, bounded nesting."""
+    def pairs_hook(pairs):
+        document = dict(pairs)
+        if len(document) != len(pairs):
+            duplicates = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+            raise SubmissionError(f"duplicate JSON keys {[d[:40] for d in duplicates[:3]]}")
+        if max(map(len, document), default=0) > limits.key_chars:
+            raise SubmissionError(f"a JSON key is longer than {limits.key_chars} characters")
+        return document
+
     try:
-        return json.loads(path.read_bytes().decode("utf-8"), object_pairs_hook=_no_duplicate_keys,
-                          parse_constant=_no_constant, parse_float=_finite_float)
+        document = json.loads(data.decode("utf-8"), object_pairs_hook=pairs_hook, parse_constant=_no_constant,
+                              parse_int=_bounded_int)
+        if isinstance(document, (dict, list)):
+            _check_tree(document, limits)
+        elif isinstance(document, float) and not math.isfinite(document):
+            raise SubmissionError("a number overflows to infinity")
     except SubmissionError as e:
-        raise SubmissionError(f"{path.name}: {e}") from None
+        raise SubmissionError(f"{name}: {e}") from None
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise SubmissionError(f"{path.name}: not a JSON text ({type(e).__name__}: {str(e)[:120]})") from None
+        raise SubmissionError(f"{name}: not a JSON text ({type(e).__name__}: {str(e)[:120]})") from None
+    return document
+
+
+def _read_bounded(path: Path, limit: int, follow_symlinks: bool) -> bytes:
+    """The bytes of the regular file ``path`` if it holds at most ``limit`` bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow_symlinks else os.O_NOFOLLOW))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise SubmissionError(f"{path.name!r} is not a plain file")
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise SubmissionError(f"cannot read {path.name!r} ({e.strerror or type(e).__name__})") from None
+    if len(data) > limit:
+        raise SubmissionError(f"{path.name!r} is over the {limit}-byte limit")
+    return data
+
+
+def read_json(path: str | Path, limits: Limits = LIMITS) -> Any:
+    """Read and parse the JSON file ``path`` (e.g. a results file to submit) as :func:`parse_json` does."""
+    path = Path(path)
+    return parse_json(_read_bounded(path, limits.file_bytes, follow_symlinks=True), path.name, limits)
+
+
+def _python_pattern(pattern: str) -> str:
+    """An ECMA-262 pattern (JSON Schema's dialect) for Python's ``re``: a final ``$`` means the very
+    end of the text there, where Python's ``$`` also matches before a trailing newline."""
+    return pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
+
+
+def _ecma_pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not re.search(_python_pattern(pattern), instance):
+        yield jsonschema.ValidationError(f"{instance[:80]!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
 
 
 def check_schema(document: Any, schema: dict, name: str) -> None:
-    """Raise :class:`SubmissionError` naming where ``document`` (called ``name``) breaks ``schema``."""
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    """Raise :class:`SubmissionError` naming where ``document`` (called ``name``) breaks ``schema``
+    (patterns matched with JSON Schema's ECMA-262 meaning)."""
+    error = jsonschema.exceptions.best_match(_Validator(schema).iter_errors(document))
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "top level"
+        where = "/".join(str(p)[:40] for p in error.absolute_path) or "top level"
         raise SubmissionError(f"{name}: schema violation at {where}: {error.message[:200]}")
 
 
-def _check_files(folder: Path, max_file_bytes: int) -> set[str]:
-    """Names of the plain ``.json`` files in ``folder``; anything else rejects the submission."""
-    if not re.match(ID_PATTERN, folder.name):
-        raise SubmissionError(f"folder name {folder.name!r} is not a submission id (pattern {ID_PATTERN})")
+def _files(folder: Path, limits: Limits) -> dict[str, bytes]:
+    """``name -> bytes`` of the plain ``.json`` files in ``folder``; anything else rejects the submission."""
+    if not re.fullmatch(_python_pattern(ID_PATTERN), folder.name):
+        raise SubmissionError(f"folder name {folder.name[:100]!r} is not a submission id (pattern {ID_PATTERN})")
     if folder.is_symlink() or not folder.is_dir():
         raise SubmissionError(f"{folder.name} is not a plain folder (symlink or file)")
-    names = set()
+    files = {}
     with os.scandir(folder) as entries:
-        for entry in entries:
+        for count, entry in enumerate(entries, start=1):
+            if count > limits.files:
+                raise SubmissionError(f"more than {limits.files} entries in the folder")
             info = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(info.st_mode):
-                raise SubmissionError(f"{entry.name!r} is a symbolic link; only plain files are accepted")
+                raise SubmissionError(f"{entry.name[:100]!r} is a symbolic link; only plain files are accepted")
             if not stat.S_ISREG(info.st_mode):
-                raise SubmissionError(f"{entry.name!r} is not a plain file (folders are not accepted)")
-            if not _FILE_NAME.match(entry.name):
-                raise SubmissionError(f"file name {entry.name!r} is not accepted: only "
+                raise SubmissionError(f"{entry.name[:100]!r} is not a plain file (folders are not accepted)")
+            if not _FILE_NAME.fullmatch(entry.name):
+                raise SubmissionError(f"file name {entry.name[:100]!r} is not accepted: only "
                                       f"{MANIFEST_NAME} and <task>.json (lower-case letters, digits, '-')")
             if info.st_mode & 0o111:
                 raise SubmissionError(f"{entry.name!r} is executable; only plain JSON files are accepted")
-            if info.st_size > max_file_bytes:
-                raise SubmissionError(f"{entry.name!r} is {info.st_size} bytes, over the {max_file_bytes}-byte limit")
-            names.add(entry.name)
-    return names
+            if info.st_size > limits.file_bytes:
+                raise SubmissionError(f"{entry.name!r} is {info.st_size} bytes, "
+                                      f"over the {limits.file_bytes}-byte limit")
+            files[entry.name] = _read_bounded(folder / entry.name, limits.file_bytes, follow_symlinks=False)
+    return files
+
+
+def files_digest(files: dict[str, bytes]) -> str:
+    """``sha256:<hex>`` over the names and bytes of a submission's files."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def folder_digest(folder: str | Path, limits: Limits = LIMITS) -> str | None:
+    """:func:`files_digest` of a submission folder, or ``None`` if it is not one the board can read."""
+    try:
+        return files_digest(_files(Path(folder), limits))
+    except (SubmissionError, OSError):
+        return None
 
 
 @lru_cache(maxsize=64)
 def _task(name: str, zoo: KnownZoo) -> Task:
     return get_task(name, zoo=zoo.path_or_repo_id, revision=zoo.revision)
+
+
+@lru_cache(maxsize=64)
+def _truth(name: str, zoo: KnownZoo) -> dict[str, Any]:
+    return _task(name, zoo).targets("test")
+
+
+def _check_counts(results: Any, where: str, limits: Limits) -> None:
+    """Bound the work a results file asks for, before any schema or scoring looks at it."""
+    if not isinstance(results, dict):
+        return
+    for field in ("seeds", "per_seed"):
+        if isinstance(results.get(field), list) and len(results[field]) > limits.seeds:
+            raise SubmissionError(f"{where}: {len(results[field])} {field}, more than the {limits.seeds} allowed")
+    for entry in results.get("per_seed") or ():
+        if isinstance(entry, dict) and isinstance(entry.get("predictions"), dict) \
+                and len(entry["predictions"]) > limits.predictions:
+            raise SubmissionError(f"{where}: {len(entry['predictions'])} predictions in one seed, more than the "
+                                  f"{limits.predictions} allowed")
 
 
 def _claims(claimed: dict, rescored: dict[str, float], where: str) -> list[str]:
@@ -148,7 +272,27 @@ def _claims(claimed: dict, rescored: dict[str, float], where: str) -> list[str]:
             if metric in claimed and not math.isclose(claimed[metric], value, rel_tol=0, abs_tol=CLAIM_TOLERANCE)]
 
 
-def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo) -> TaskScore:
+def _prediction_digest(predictions: dict[str, Any], truth: dict[str, Any], regression: bool) -> str | None:
+    """A digest of the predictions (numbers to :data:`PREDICTION_DECIMALS` decimals), or ``None`` for
+    trivial ones that two metanets can share by chance: one value for every network, the targets
+    themselves, or (classification) fewer than :data:`COPY_MIN_WRONG_LABELS` wrong labels."""
+    values = {m: round(float(v), PREDICTION_DECIMALS) if regression else v for m, v in predictions.items()}
+    truth = {m: round(float(v), PREDICTION_DECIMALS) if regression else v for m, v in truth.items()}
+    wrong = sum(values[m] != truth[m] for m in truth)
+    if len(set(values.values())) <= 1 or wrong == 0 or (not regression and wrong < COPY_MIN_WRONG_LABELS):
+        return None
+    return hashlib.sha256(json.dumps(sorted(values.items())).encode()).hexdigest()
+
+
+def _finite_metrics(metrics: dict[str, float], where: str) -> dict[str, float]:
+    bad = {m: v for m, v in metrics.items() if not math.isfinite(v)}
+    if bad:
+        raise SubmissionError(f"{where}: re-scored metrics are not finite numbers ({bad}); predictions this far "
+                              "from the targets cannot be ranked")
+    return metrics
+
+
+def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadline: Deadline) -> TaskScore:
     definition = TASKS[name]
     where = f"{name}.json"
     if results["task"] != name:
@@ -166,51 +310,67 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo) -> Task
     seeds = tuple(s["seed"] for s in results["per_seed"])
     if list(seeds) != results["seeds"]:
         raise SubmissionError(f"{where}: per_seed seeds {list(seeds)} do not match seeds {results['seeds']}")
-    task = _task(name, zoo)
-    per_seed, mismatches = [], []
+    task, truth = _task(name, zoo), _truth(name, zoo)
+    per_seed, mismatches, digests = [], [], []
     for entry in results["per_seed"]:
+        deadline.check(f"{where} seed {entry['seed']}")
         try:
             metrics = task.evaluate(entry["predictions"])
         except TaskInputError as e:
             raise SubmissionError(f"{where} seed {entry['seed']}: {e}") from None
-        per_seed.append(metrics)
+        per_seed.append(_finite_metrics(metrics, f"{where} seed {entry['seed']}"))
         mismatches += _claims(entry["metrics"], metrics, f"seed {entry['seed']}")
+        digests.append(_prediction_digest(entry["predictions"], truth, task.task_type == "regression"))
     summaries = {m: mean_std([s[m] for s in per_seed]) for m in task.metrics}
-    mean, std = ({m: v[i] for m, v in summaries.items()} for i in (0, 1))
+    mean = _finite_metrics({m: v[0] for m, v in summaries.items()}, f"{where} mean")
+    std = {m: v[1] for m, v in summaries.items()}
+    _finite_metrics({m: v for m, v in std.items() if v is not None}, f"{where} std")
     mismatches += _claims({m: v["mean"] for m, v in results["metrics"].items()}, mean, "mean")
-    truth = task.targets("test")
     y_pred = tuple(tuple(entry["predictions"][m] for m in truth) for entry in results["per_seed"])
     return TaskScore(name, task.rank_metric, results["metanet"]["n_params"], seeds, tuple(per_seed), mean, std,
-                     tuple(mismatches), tuple(truth.values()), y_pred)
+                     tuple(mismatches), tuple(digests), tuple(truth.values()), y_pred)
 
 
-def validate_submission(folder: str | Path, zoos: dict[str, KnownZoo] | None = None,
-                        max_file_bytes: int = MAX_FILE_BYTES) -> Submission:
-    """Check the submission in ``folder`` and re-score its predictions on the registered zoo
-    (``zoos``: ``fingerprint -> KnownZoo``, default :func:`leaderboard.zoos.known_zoos`).
-    Raises :class:`SubmissionError` with the first problem found."""
-    folder = Path(folder)
-    names = _check_files(folder, max_file_bytes)
-    if MANIFEST_NAME not in names:
-        raise SubmissionError(f"no {MANIFEST_NAME} manifest")
-    manifest = read_json(folder / MANIFEST_NAME)
+def _check_manifest(manifest: Any, folder: Path) -> None:
     check_schema(manifest, SUBMISSION_SCHEMA, MANIFEST_NAME)
     if manifest["id"] != folder.name:
         raise SubmissionError(f"manifest id {manifest['id']!r} is not the folder name {folder.name!r}")
+    try:
+        datetime.strptime(manifest["submitted"], "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise SubmissionError(f"{MANIFEST_NAME}: submitted {manifest['submitted']!r} is not a date and time") from None
     unknown = [t for t in manifest["tasks"] if t not in TASKS]
     if unknown:
         raise SubmissionError(f"unknown tasks {unknown}; known tasks: {sorted(TASKS)}")
+
+
+def validate_submission(folder: str | Path, zoos: dict[str, KnownZoo] | None = None, limits: Limits = LIMITS,
+                        clock: Callable[[], float] = time.monotonic) -> Submission:
+    """Check the submission in ``folder`` within ``limits`` and re-score its predictions on the
+    registered zoo (``zoos``: ``fingerprint -> KnownZoo``, default :func:`leaderboard.zoos.known_zoos`).
+    Raises :class:`SubmissionError` with the first problem found, or once ``limits.seconds`` of
+    ``clock`` have passed."""
+    deadline = Deadline(limits.seconds, clock)
+    folder = Path(folder)
+    files = _files(folder, limits)
+    if MANIFEST_NAME not in files:
+        raise SubmissionError(f"no {MANIFEST_NAME} manifest")
+    manifest = parse_json(files[MANIFEST_NAME], MANIFEST_NAME, limits)
+    _check_manifest(manifest, folder)
     expected = {MANIFEST_NAME, *(f"{t}.json" for t in manifest["tasks"])}
-    if names != expected:
-        missing, extra = sorted(expected - names), sorted(names - expected)
+    if set(files) != expected:
+        missing, extra = sorted(expected - set(files)), sorted(set(files) - expected)
         raise SubmissionError(f"files do not match the manifest's tasks: missing {missing}, unexpected {extra}")
     try:
-        zoo = find_zoo(known_zoos() if zoos is None else zoos, manifest["zoo"]["fingerprint"], manifest["zoo"]["revision"])
+        zoo = find_zoo(known_zoos() if zoos is None else zoos, manifest["zoo"]["fingerprint"],
+                       manifest["zoo"]["revision"])
     except LookupError as e:
         raise SubmissionError(str(e)) from None
     scores = {}
     for name in manifest["tasks"]:
-        results = read_json(folder / f"{name}.json")
+        deadline.check(f"{name}.json")
+        results = parse_json(files[f"{name}.json"], f"{name}.json", limits)
+        _check_counts(results, f"{name}.json", limits)
         check_schema(results, RESULTS_SCHEMA, f"{name}.json")
-        scores[name] = _score_task(name, results, manifest, zoo)
-    return Submission(folder, manifest, zoo, scores)
+        scores[name] = _score_task(name, results, manifest, zoo, deadline)
+    return Submission(folder, manifest, zoo, scores, files_digest(files))

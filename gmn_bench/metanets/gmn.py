@@ -11,8 +11,8 @@ Raw parameter values span orders of magnitude (a weight of 1e-3, a running varia
 enter as ``asinh(value / weight_scale)`` (elementwise, sign-preserving, linear near zero and
 logarithmic beyond) and every embedding is layer-normalised.
 
-Cost grows with edges x hidden**2 (about 4 hidden**2 multiply-adds per edge and layer); MLP graphs are
-the largest (3072 x width input edges), so batch sizes for MLP-heavy zoos should be kept modest on CPU.
+Cost grows with edges x hidden**2 (about 4 hidden**2 multiply-adds per edge and layer); reading the
+input costs one pass over the weight values (a kernel of any size enters as a fixed-width edge feature).
 """
 from __future__ import annotations
 
@@ -24,20 +24,14 @@ from torch_geometric.data import Data
 from torch_geometric.nn import MessagePassing, global_max_pool, global_mean_pool
 from torch_geometric.utils import scatter
 
-from ..graphs.parameter_graph import (
-    ACTIVATION_CODES,
-    EDGE_TYPES,
-    NODE_FEATURES,
-    NODE_TYPES,
-    PARAMETER_FEATURES,
-    POOLING_CODES,
-    padded_edge_weights,
-    to_graph,
-)
+from ..graphs import (ACTIVATION_CODES, EDGE_TYPES, NODE_FEATURES, NODE_TYPES, NORM_CODES, PARAMETER_FEATURES,
+                      POOLING_CODES, edge_kernel_grid, to_graph)
 from .base import TorchMetanet
 
 _COL = {name: i for i, name in enumerate(NODE_FEATURES)}
-_NODE_IN = len(PARAMETER_FEATURES) + len(NODE_TYPES) + len(ACTIVATION_CODES) + len(POOLING_CODES) + 3
+_CODES = {"node_type": NODE_TYPES, "activation": ACTIVATION_CODES, "pooling": POOLING_CODES, "norm": NORM_CODES}
+_SIZES = ("stride", "padding", "pool_size")
+_NODE_IN = len(PARAMETER_FEATURES) + sum(map(len, _CODES.values())) + 1 + len(_SIZES)
 
 
 def _mlp(n_in: int, hidden: int, n_out: int | None = None) -> nn.Sequential:
@@ -99,8 +93,10 @@ class GMN(TorchMetanet):
     """Graph Metanetwork over :func:`gmn_bench.graphs.to_graph` parameter graphs.
 
     ``out_dim`` outputs per graph; ``hidden`` node/edge state width; ``layers`` message-passing layers;
-    ``max_kernel`` the largest conv kernel side accepted (edge weights are centred in a
-    ``max_kernel x max_kernel`` grid); ``weight_scale`` the value scale of the ``asinh`` input squashing.
+    ``max_kernel`` the side of the grid edge kernels are read in (:func:`gmn_bench.graphs.edge_kernel_grid`:
+    smaller kernels centred exactly, larger ones such as an MLP's ``32 x 32`` input kernels block-averaged,
+    with each edge's root-mean-square value and kernel size beside them); ``weight_scale`` the value
+    scale of the ``asinh`` input squashing.
     """
 
     name = "gmn"
@@ -114,17 +110,13 @@ class GMN(TorchMetanet):
                          weight_scale=weight_scale)
         self.max_kernel, self.weight_scale = max_kernel, weight_scale
         self.node_embed = nn.Sequential(_mlp(_NODE_IN, hidden), nn.LayerNorm(hidden))
-        self.edge_embed = nn.Sequential(_mlp(max_kernel ** 2 + len(EDGE_TYPES) + 1, hidden), nn.LayerNorm(hidden))
+        self.edge_embed = nn.Sequential(_mlp(max_kernel ** 2 + len(EDGE_TYPES) + 3, hidden), nn.LayerNorm(hidden))
         self.layers = nn.ModuleList(_GMNLayer(hidden) for _ in range(layers))
         self.readout = _mlp(2 * hidden, hidden, out_dim)
 
     def featurize(self, row: Mapping[str, Any]) -> Data:
         """The parameter graph of a zoo row (values are squashed inside :meth:`forward`)."""
-        data = to_graph(row)
-        if int(data.edge_kernel.max()) > self.max_kernel:
-            raise ValueError(f"GMN.featurize: row {row.get('model_id')!r} has a {int(data.edge_kernel.max())}x"
-                             f"{int(data.edge_kernel.max())} kernel; this GMN takes max_kernel={self.max_kernel}")
-        return data
+        return to_graph(row)
 
     def _squash(self, values: torch.Tensor) -> torch.Tensor:
         return torch.asinh(values / self.weight_scale)
@@ -134,18 +126,19 @@ class GMN(TorchMetanet):
         depth = layer / scatter(layer, batch, reduce="max").clamp(min=1)[batch]
         return torch.cat([
             self._squash(x[:, [_COL[c] for c in PARAMETER_FEATURES]]),
-            _one_hot(x[:, _COL["node_type"]], len(NODE_TYPES), x),
-            _one_hot(x[:, _COL["activation"]], len(ACTIVATION_CODES), x),
-            _one_hot(x[:, _COL["pooling"]], len(POOLING_CODES), x),
-            depth[:, None], x[:, [_COL["stride"]]] - 1, (x[:, [_COL["head"]]] >= 0).to(x.dtype),
+            *(_one_hot(x[:, _COL[column]], len(codes), x) for column, codes in _CODES.items()),
+            depth[:, None], torch.log2(1 + x[:, [_COL[c] for c in _SIZES]]),
         ], dim=-1)
 
     def _edge_inputs(self, data: Data) -> torch.Tensor:
-        weights = padded_edge_weights(data, self.max_kernel)
+        values = self._squash(data.weight_values)
+        counts = data.edge_kernel.long().prod(dim=1)
+        edge_of = torch.repeat_interleave(torch.arange(counts.numel(), device=counts.device), counts)
+        rms = scatter(values * values, edge_of, dim_size=counts.numel(), reduce="mean").sqrt()
         return torch.cat([
-            self._squash(weights),
-            _one_hot(data.edge_type, len(EDGE_TYPES), weights),
-            data.edge_kernel[:, None].to(weights.dtype) / self.max_kernel,
+            edge_kernel_grid(data, self.max_kernel, values), rms[:, None],
+            _one_hot(data.edge_type, len(EDGE_TYPES), values),
+            torch.log2(1 + data.edge_kernel.to(values.dtype)),
         ], dim=-1)
 
     def forward(self, batch: Data) -> torch.Tensor:
@@ -154,6 +147,7 @@ class GMN(TorchMetanet):
             torch.zeros(batch.num_nodes, dtype=torch.long, device=batch.x.device)
         h = self.node_embed(self._node_inputs(batch.x, index))
         e = self.edge_embed(self._edge_inputs(batch))
+        edge_index = batch.edge_index.long()  # stored as int32
         for layer in self.layers:
-            h, e = layer(h, batch.edge_index, e)
+            h, e = layer(h, edge_index, e)
         return self.readout(torch.cat([global_mean_pool(h, index), global_max_pool(h, index)], dim=-1))

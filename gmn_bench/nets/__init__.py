@@ -10,7 +10,8 @@ from .architectures import (
            validate_spec,
 )
 from .cifar import load_cifar10
+from .factories import model_factory
 from .training import train_network
 
-__all__ = ["FAMILIES", "SpecError", "build_model", "count_parameters", "load_cifar10", "spec_to_json", "train_network",
-           "validate_spec"]
+__all__ = ["FAMILIES", "SpecError", "build_model", "count_parameters", "load_cifar10", "model_factory", "spec_to_json",
+           "train_network", "validate_spec"]

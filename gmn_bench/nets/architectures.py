@@ -23,6 +23,8 @@ Families and their knobs (defaults in brackets):
   ``dim``), ``mlp_ratio`` [2], ``pool`` (``cls``/``mean``) [cls]; pre-norm
   transformer blocks with separate query/key/value/output projections, a learned
   positional embedding and a final LayerNorm before the linear head.
+
+Any other family is a custom spec naming a model factory (:mod:`.factories`).
 """
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ from typing import Any, Callable, Mapping
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .factories import build_custom, validate_custom_spec
 
 IMAGE_SHAPE = (3, 32, 32)
 NUM_CLASSES = 10
@@ -107,6 +111,9 @@ def _validate_cnn(s: dict) -> dict:
     channels = _positive_int_list(s, "channels")
     if _positive_int(s, "kernel_size") % 2 == 0:
         raise SpecError(f"cnn spec: 'kernel_size' must be odd (same padding), got {s['kernel_size']}")
+    if s["kernel_size"] >= IMAGE_SHAPE[1]:
+        raise SpecError(f"cnn spec: 'kernel_size' must be at most {IMAGE_SHAPE[1] - 1} for "
+                        f"{IMAGE_SHAPE[1]}x{IMAGE_SHAPE[2]} images, got {s['kernel_size']}")
     _choice(s, "pooling", POOLINGS), _choice(s, "activation", ACTIVATIONS)
     if not isinstance(s["batchnorm"], bool):
         raise SpecError(f"cnn spec: 'batchnorm' must be true or false, got {s['batchnorm']!r}")
@@ -160,7 +167,10 @@ def validate_spec(spec: Mapping[str, Any] | str) -> dict:
         raise SpecError(f"architecture spec must be a mapping, got {type(spec).__name__}")
     family = spec.get("family")
     if family not in _VALIDATORS:
-        raise SpecError(f"unknown family {family!r}; expected one of {list(FAMILIES)}")
+        if "factory" in spec:
+            return validate_custom_spec(spec, FAMILIES, SpecError)
+        raise SpecError(f"unknown family {family!r}; expected one of {list(FAMILIES)}, or a custom spec with a "
+                        "'factory' (see gmn_bench.nets.factories)")
     return _VALIDATORS[family](dict(spec))
 
 
@@ -309,6 +319,8 @@ def build_model(spec: Mapping[str, Any] | str) -> nn.Module:
     Seed ``torch`` before calling for reproducible initial weights.
     """
     spec = validate_spec(spec)
+    if spec["family"] not in _CONSTRUCTORS:
+        return build_custom(spec, SpecError)
     kwargs = {k: v for k, v in spec.items() if k != "family"}
     return _CONSTRUCTORS[spec["family"]](**kwargs)
 

@@ -1,4 +1,4 @@
-"""Write zoos as Hub-style dataset folders and load them with ``datasets``.
+"""Write zoos as Hub-style dataset folders and load them with ``datasets``, checked both ways.
 
 A zoo folder is laid out exactly like a Hugging Face Hub dataset repo::
 
@@ -9,33 +9,35 @@ A zoo folder is laid out exactly like a Hugging Face Hub dataset repo::
 Every row is stored once, in the shard of its combination of split labels (``<labels>`` is e.g.
 ``id.train-ood_family.test-ood_size.train``); each config's splits list the shards that hold their
 label. So ``datasets.load_dataset(<folder>, <config>)`` and ``datasets.load_dataset("<org>/<name>",
-<config>)`` read it the same way once it is uploaded.
+<config>)`` read it the same way once it is uploaded. Rows are checked by the same rules
+(:mod:`gmn_bench.zoo.checks`) when written and when loaded; a load also checks the card
+(:func:`gmn_bench.zoo.card.read_card`), the column types, the card's split sizes and that every
+row's split label is the split it was read from.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import shutil
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets.features.features import generate_from_arrow_type
 
 from ..nets.architectures import count_parameters, spec_to_json
-from .card import write_card
-from .schema import COLUMNS, REQUIRED, SPLIT_PREFIX, features_for, split_columns
+from .card import Card, read_card, write_card
+from .checks import check_row, check_rows
+from .errors import ZooFormatError, ZooRowError, ZooUnavailableError  # noqa: F401  (re-exported)
+from .hub import hub_card, hub_commit, hub_snapshot, local_zoo_folder
+from .schema import COLUMNS, SPLIT_COLUMN, SPLIT_PREFIX, features_for, split_columns
 from .weights import state_dict_to_bytes
 
 DEFAULT_CONFIG = "default"
-
-
-class ZooFormatError(ValueError):
-    """Rows or files that do not follow the zoo format."""
-
-
-class ZooUnavailableError(RuntimeError):
-    """A zoo that is neither a local folder nor reachable on the Hub; the message says which and why."""
 
 
 def make_row(model_id: str, spec: Mapping[str, Any], module, *, epoch: int, **columns) -> dict:
@@ -49,39 +51,6 @@ def make_row(model_id: str, spec: Mapping[str, Any], module, *, epoch: int, **co
         "n_params": count_parameters(module),
         **columns,
     }
-
-
-def _check_rows(rows: list[dict]) -> list[str]:
-    if not rows:
-        raise ZooFormatError("a zoo needs at least one row")
-    names = list(rows[0])
-    seen = set()
-    for i, row in enumerate(rows):
-        where = f"row {i} (model_id={row.get('model_id')!r}, epoch={row.get('epoch')!r})"
-        unknown = set(row) - set(COLUMNS) - set(split_columns(row))
-        if unknown:
-            raise ZooFormatError(f"{where}: unknown columns {sorted(unknown)}; split labels must start with {SPLIT_PREFIX!r}")
-        missing = [c for c in REQUIRED if row.get(c) is None]
-        if missing:
-            raise ZooFormatError(f"{where}: missing required columns {missing}")
-        if split_columns(row) != split_columns(names):
-            raise ZooFormatError(f"{where}: split columns {split_columns(row)} differ from the first row's {split_columns(names)}")
-        key = (row["model_id"], row["epoch"])
-        if key in seen:
-            raise ZooFormatError(f"{where}: duplicate (model_id, epoch)")
-        seen.add(key)
-    _check_splits_do_not_leak(rows)
-    return split_columns(names)
-
-
-def _check_splits_do_not_leak(rows: list[dict]) -> None:
-    for column in split_columns(rows[0]):
-        labels = defaultdict(set)
-        for row in rows:
-            labels[row["model_id"]].add(row[column])
-        leaking = {m: sorted(map(str, s)) for m, s in labels.items() if len(s) > 1}
-        if leaking:
-            raise ZooFormatError(f"{column}: checkpoints of one network fall in several splits: {leaking}")
 
 
 def _write_shards(ds: datasets.Dataset, folder: Path, stem: str, rows_per_shard: int) -> list[Path]:
@@ -110,10 +79,12 @@ def write_zoo(
     stored once: rows are grouped by their combination of split labels into
     ``data/<labels>-NNNNN-of-NNNNN.parquet`` shards, and each config's splits list the
     shards that carry their label. Rows are checked first: required columns, no duplicate
-    (model_id, epoch), and all checkpoints of a network in the same split.
+    (model_id, epoch), and all checkpoints of a network in the same split; see
+    :mod:`gmn_bench.zoo.checks` for every rule.
     """
     rows = [dict(r) for r in rows]
-    splits = _check_rows(rows)
+    check_rows(rows)
+    splits = split_columns(rows[0])
     folder = Path(folder)
     if folder.exists():
         if not overwrite:
@@ -151,30 +122,178 @@ def load_zoo(
     streaming: bool = False,
     cache_dir: str | None = None,
 ):
-    """Load a zoo with ``datasets.load_dataset``: a Hub repo id or a local zoo folder.
+    """Load a zoo, a local zoo folder or a Hub repo id at ``revision``, with ``datasets.load_dataset``.
 
-    Returns a ``Dataset``/``DatasetDict`` (or their iterable forms with ``streaming=True``).
-    A local folder is always re-read from its files (never a stale cache). A folder whose
-    shards cannot be read raises :class:`ZooFormatError`; a repo id that cannot be reached or
-    found raises :class:`ZooUnavailableError`.
+    Returns a ``DatasetDict`` of ``config``'s splits (the card's default config if ``None``), or
+    the ``Dataset`` of ``split``. Before anything is returned the zoo is checked: the card
+    (:func:`~gmn_bench.zoo.card.read_card`), the column types, the split sizes the card states,
+    every row's split label against the split it was read from, and every row and the table
+    they form by the rules of :mod:`gmn_bench.zoo.checks`, as :func:`write_zoo` checks them.
+    With ``streaming=True`` the iterable forms are returned and each row is checked as it is
+    read (the whole-table rules need a full read: load without streaming to apply them).
+
+    A local folder is always re-read from its files (never a stale cache). A Hub zoo is read
+    from the ``huggingface_hub`` snapshot of exactly ``revision``: a revision that does not exist,
+    a missing path, or a repo that cannot be reached raises :class:`ZooUnavailableError`; a zoo
+    that breaks the format raises :class:`ZooFormatError` (:class:`ZooRowError` for a bad row).
     """
-    local = Path(path_or_repo_id).is_dir()
+    name = str(path_or_repo_id)
+    folder = local_zoo_folder(path_or_repo_id, revision)
+    if folder is None and streaming:
+        return _stream_from_hub(name, config, split, revision)
+    fresh = folder is not None  # a local folder may have been rewritten since the datasets cache saw it
+    folder = folder or hub_snapshot(name, revision)
+    card = read_card(folder, name)
+    config = _config(card, config, name)
+    if streaming:
+        _check_data_files(folder, card, config, name)
+        stream = _load(str(folder), name, config, streaming=True, cache_dir=cache_dir)
+        return _checked_stream(stream, config, split, name)
+    key = (str(folder.resolve()), config, cache_dir, _file_signature(folder, card, config))
+    if key not in _CHECKED:
+        _check_data_files(folder, card, config, name)
+        data = _load(str(folder), name, config, cache_dir=cache_dir,
+                     download_mode="force_redownload" if fresh else None)
+        _check_loaded(data, card, config, name)
+        _CHECKED[key] = data
+        while len(_CHECKED) > _MAX_CHECKED:
+            _CHECKED.pop(next(iter(_CHECKED)))
+    data = datasets.DatasetDict({s: copy.copy(ds) for s, ds in _CHECKED[key].items()})  # callers may set_format
+    return data if split is None else _split(data, split, config, name)
+
+
+_CHECKED: dict[tuple, datasets.DatasetDict] = {}
+"""Configs loaded and checked in this process, keyed by folder, config and the files' identity
+(size, modification time, inode): a rewritten file is read and checked again."""
+_MAX_CHECKED = 8
+
+
+def _file_signature(folder: Path, card: Card, config: str) -> tuple:
+    paths = ["README.md", *sorted({p for paths in card.configs[config].values() for p in paths})]
+    return tuple((p, (st := (folder / p).stat()).st_size, st.st_mtime_ns, st.st_ino) for p in paths)
+
+
+def zoo_configs(path_or_repo_id: str | Path, revision: str | None = None) -> list[str]:
+    """The configs the zoo's card declares, the default first (the card is checked, the data not read)."""
+    name = str(path_or_repo_id)
+    card = read_card(local_zoo_folder(path_or_repo_id, revision) or hub_snapshot(name, revision), name)
+    return [card.default, *(c for c in card.configs if c != card.default)]
+
+
+def _config(card: Card, config: str | None, name: str) -> str:
+    config = card.default if config is None else config
+    if config not in card.configs:
+        raise ZooFormatError(f"config {config!r} not found in zoo {name}; it has configs {list(card.configs)}")
+    return config
+
+
+def _split(data, split: str, config: str, name: str):
+    if split not in data:
+        raise ZooFormatError(f"split {split!r} not found in config {config!r} of zoo {name}; it has {sorted(data)}")
+    return data[split]
+
+
+def _load(path: str, name: str, config: str, **kwargs):
+    try:  # split sizes are verified by _check_loaded, with a clearer message
+        return datasets.load_dataset(path, name=config, verification_mode="no_checks", **kwargs)
+    except (ValueError, OSError, TypeError, KeyError, datasets.exceptions.DatasetsError, pa.ArrowException) as e:
+        raise ZooFormatError(f"could not read zoo {name} (config={config}): {e.__cause__ or e}") from e
+
+
+def _check_data_files(folder: Path, card: Card, config: str, name: str) -> None:
+    """The columns and Arrow types of every data file of ``config``, from the parquet footers (before
+    ``datasets`` reads them, and maybe casts them to the card's features)."""
+    for split, paths in card.configs[config].items():
+        for path in paths:
+            where = f"zoo {name} (config {config}, split {split}): data file {path}"
+            try:
+                schema = pq.read_schema(folder / path)
+            except (pa.ArrowException, OSError) as e:
+                raise ZooFormatError(f"{where} is not a readable parquet file ({e})") from e
+            _check_features(datasets.Features({f.name: generate_from_arrow_type(f.type) for f in schema}), where)
+
+
+def _check_features(features: datasets.Features, where: str) -> None:
+    unknown = [c for c in features if c not in COLUMNS and not SPLIT_COLUMN.fullmatch(c)]
+    missing = [c for c, column in COLUMNS.items() if not column.nullable and c not in features]
+    if unknown or missing:
+        raise ZooFormatError(f"{where}: unknown columns {unknown[:5]}, missing columns {missing}")
+    expected = features_for(features)
+    for column, feature in features.items():
+        if feature != expected[column]:
+            raise ZooFormatError(f"{where}: column {column} is {feature}, the format says {expected[column]}")
+
+
+def _check_labels(labels: set, config: str, split: str, where: str) -> None:
+    """Rows of ``config``'s split ``split`` must carry that split's label (``default``: one ``train`` split)."""
+    if labels != {split}:
+        raise ZooFormatError(f"{where}: split {split!r} holds rows labelled {sorted(map(str, labels))[:5]} in "
+                             f"{SPLIT_PREFIX}{config}: the split column disagrees with its data files")
+
+
+def _label_column(features: datasets.Features, config: str, where: str) -> str | None:
+    if config == DEFAULT_CONFIG:
+        return None
+    if SPLIT_PREFIX + config not in features:
+        raise ZooFormatError(f"{where}: config {config!r} has no {SPLIT_PREFIX}{config} column of split labels")
+    return SPLIT_PREFIX + config
+
+
+def _rows(ds: datasets.Dataset) -> Iterator[dict]:
+    """The rows of a freshly loaded ``ds``; the weights as zero-copy buffers of its Arrow data."""
+    columns = ds.remove_columns("weights").to_dict()
+    weights = (value.as_buffer() for chunk in ds.data.column("weights").chunks for value in chunk)
+    for i, buffer in enumerate(weights):
+        yield {**{c: values[i] for c, values in columns.items()},
+               "weights": None if buffer is None else memoryview(buffer)}
+
+
+def _check_loaded(data: datasets.DatasetDict, card: Card, config: str, name: str) -> None:
+    where = f"zoo {name} (config {config})"
+    if config == DEFAULT_CONFIG and list(data) != ["train"]:
+        raise ZooFormatError(f"{where}: the default config must have one split, train, not {sorted(data)}")
+    for split, ds in data.items():
+        _check_features(ds.features, f"{where}, split {split}")
+        column = _label_column(ds.features, config, where)
+        if column is not None:
+            _check_labels(set(ds.unique(column)), config, split, where)
+    declared = card.sizes.get(config)
+    actual = {split: len(ds) for split, ds in data.items()}
+    if declared is not None and declared != actual:
+        raise ZooFormatError(f"{where}: the card states split sizes {declared}, the data files hold {actual} "
+                             "(a stale card?)")
     try:
-        return datasets.load_dataset(
-            str(path_or_repo_id), name=config, split=split, revision=revision, streaming=streaming,
-            cache_dir=cache_dir,
-            # the datasets cache does not notice a rewritten local folder: always re-read local files
-            download_mode="force_redownload" if local and not streaming else None,
-        )
-    except (ConnectionError, datasets.exceptions.DatasetNotFoundError) as e:
-        raise ZooUnavailableError(
-            f"zoo {path_or_repo_id!s} is not a local folder and could not be loaded from the Hub ({e}); "
-            "check the repo id and the network, or pass the path of a local zoo folder"
-        ) from e
-    except datasets.exceptions.DatasetGenerationError as e:
-        raise ZooFormatError(
-            f"could not read zoo {path_or_repo_id!s} (config={config}, split={split}): {e.__cause__ or e}"
-        ) from e
+        check_rows(row for ds in data.values() for row in _rows(ds))
+    except ZooFormatError as e:
+        raise type(e)(f"{where}: {e}") from None
+
+
+def _checked_stream(data: datasets.IterableDatasetDict, config: str, split: str | None, name: str):
+    where = f"zoo {name} (config {config})"
+
+    def check(row: dict, split: str, column: str | None) -> dict:
+        try:
+            check_row(row)
+            if column is not None:
+                _check_labels({row[column]}, config, split, where)
+        except ZooFormatError as e:
+            raise type(e)(f"{where}, split {split}: {e}") from None
+        return row
+
+    checked = datasets.IterableDatasetDict({
+        s: ds.map(check, fn_kwargs={"split": s, "column": _label_column(ds.features, config, where)},
+                  features=ds.features)
+        for s, ds in data.items()})
+    for s, ds in checked.items():
+        _check_features(ds.features, f"{where}, split {s}")
+    return checked if split is None else _split(checked, split, config, name)
+
+
+def _stream_from_hub(repo_id: str, config: str | None, split: str | None, revision: str | None):
+    folder, files, commit = hub_card(repo_id, revision)  # the exact commit: a missing revision fails here
+    card = read_card(folder, repo_id, files=files)
+    config = _config(card, config, repo_id)
+    return _checked_stream(_load(repo_id, repo_id, config, revision=commit, streaming=True), config, split, repo_id)
 
 
 def zoo_fingerprint(path_or_repo_id: str | Path, revision: str | None = None, api=None) -> str:
@@ -185,14 +304,12 @@ def zoo_fingerprint(path_or_repo_id: str | Path, revision: str | None = None, ap
     folder and the repo it was uploaded to have the same fingerprint. The card is not included:
     rewording it does not change the data.
     """
-    local = Path(path_or_repo_id)
-    if local.is_dir():
+    local = local_zoo_folder(path_or_repo_id, revision)
+    if local is not None:
         files = {p.relative_to(local).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
                  for p in sorted(local.glob("data/**/*.parquet"))}
     else:
-        from huggingface_hub import HfApi
-
-        info = (api or HfApi()).dataset_info(str(path_or_repo_id), revision=revision, files_metadata=True)
+        info = hub_commit(str(path_or_repo_id), revision, api=api, files_metadata=True)
         files = {s.rfilename: s.lfs.sha256 for s in info.siblings
                  if s.rfilename.startswith("data/") and s.rfilename.endswith(".parquet") and s.lfs is not None}
     if not files:

@@ -5,16 +5,13 @@ import json
 from typing import Any, Mapping
 
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
 from ..nets.architectures import SpecError, build_model
-
-
-class ZooRowError(ValueError):
-    """A zoo row cannot be turned into a network; the message names the row and the problem."""
+from .checks import canonical_arch, check_row, row_name
+from .errors import ZooRowError
 
 
 def state_dict_to_bytes(module_or_state: nn.Module | Mapping[str, torch.Tensor]) -> bytes:
@@ -23,36 +20,40 @@ def state_dict_to_bytes(module_or_state: nn.Module | Mapping[str, torch.Tensor])
     return st_save({k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()})
 
 
-def _row_name(row: Mapping[str, Any]) -> str:
-    return f"row model_id={row.get('model_id')!r} epoch={row.get('epoch')!r}"
+def row_spec(row: Mapping[str, Any]) -> dict:
+    """The validated architecture spec of a zoo row; :class:`ZooRowError` naming the row if it is bad."""
+    try:
+        return json.loads(canonical_arch(row["arch"]))
+    except (KeyError, TypeError, SpecError) as e:
+        raise ZooRowError(f"{row_name(row)}: bad architecture spec: {e}") from e
+
+
+def read_state(row: Mapping[str, Any], expected: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The state_dict stored in a zoo row, after the zoo's row rules
+    (:func:`gmn_bench.zoo.checks.check_row`, ``complete=False``: exactly the tensor names and shapes of
+    the row's architecture, floating point where it has them, finite values, the other columns
+    consistent); its names and shapes must be those of ``expected`` too (the state_dict, or tensors
+    of the same shapes, of the architecture). Raises :class:`ZooRowError` naming the row and the problem."""
+    check_row(row, complete=False)
+    state = st_load(bytes(row["weights"]))
+    shapes = {k: tuple(v.shape) for k, v in state.items()}
+    if shapes != {k: tuple(v.shape) for k, v in expected.items()}:
+        raise ZooRowError(f"{row_name(row)}: the weights' tensors are not those of the expected layout")
+    return state
 
 
 def to_module(row: Mapping[str, Any]) -> nn.Module:
     """Rebuild the network of a zoo row with its weights, in eval mode.
 
-    Checks that the spec is valid, that the stored tensor names and shapes are exactly
-    those the spec's module has, and that every floating value is finite. Any problem
-    raises :class:`ZooRowError` naming the row and what is wrong.
+    The row is checked first by :func:`gmn_bench.zoo.checks.check_row` (``complete=False``: a row
+    needs ``arch`` and ``weights``; every other column present is checked too): a valid spec,
+    exactly the spec's tensor names and shapes, floating point values where the network has them,
+    all finite, and ``family``/``n_params``/accuracies/... consistent and in range. Any problem
+    raises :class:`ZooRowError` naming the row and what is wrong. Half or double precision weights
+    are cast to the network's dtype. The global random state is not touched.
     """
-    name = _row_name(row)
-    try:
-        module = build_model(json.loads(row["arch"]))
-    except (KeyError, TypeError, json.JSONDecodeError, SpecError) as e:
-        raise ZooRowError(f"{name}: bad architecture spec: {e}") from e
-    try:
-        state = st_load(bytes(row["weights"]))
-    except (KeyError, TypeError, SafetensorError) as e:
-        raise ZooRowError(f"{name}: weights are not readable safetensors bytes: {e}") from e
-    expected = module.state_dict()
-    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise ZooRowError(f"{name}: weight names do not match the spec: missing {missing}, unexpected {unexpected}")
-    for key, tensor in state.items():
-        if tensor.shape != expected[key].shape:
-            raise ZooRowError(
-                f"{name}: tensor {key!r} has shape {tuple(tensor.shape)}, the spec needs {tuple(expected[key].shape)}"
-            )
-        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise ZooRowError(f"{name}: tensor {key!r} has non-finite values")
-    module.load_state_dict(state)
+    check_row(row, complete=False)
+    with torch.random.fork_rng(devices=[]):  # the random init is overwritten: leave the global RNG as it was
+        module = build_model(row_spec(row))
+    module.load_state_dict(st_load(bytes(row["weights"])))
     return module.eval()

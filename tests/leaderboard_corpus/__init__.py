@@ -23,11 +23,17 @@ from typing import Callable
 
 from gmn_bench.evaluation import MetanetInfo, Results, SeedResult
 from gmn_bench.tasks import get_task, zoo_fingerprint
-from gmn_bench.leaderboard import package_submission, write_submission
+from gmn_bench.leaderboard import KnownZoo, known_zoos, package_submission, write_submission
 from gmn_bench.leaderboard.validate import MAX_FILE_BYTES
 from conftest import TEST_ZOO
 
 REGRESSION_TASK, CLASSIFICATION_TASK = "accuracy-prediction", "hyperparameter-prediction-optimizer"
+
+
+@lru_cache(maxsize=None)
+def board_zoos() -> dict[str, KnownZoo]:
+    """The zoos the board knows in these tests: the test zoo, registered explicitly."""
+    return known_zoos(extra=(KnownZoo.at("cifar10-tiny (test zoo)", TEST_ZOO),))
 
 
 @lru_cache(maxsize=None)
@@ -77,7 +83,7 @@ def good_submission(submissions: Path, metanet: str = "gmn", noise: float = 0.05
     """Package and write a valid submission of ``metanet`` on ``tasks``; returns its folder."""
     paths = write_results(submissions.parent / "results" / metanet, [results(t, metanet, noise, **kwargs) for t in tasks])
     package = package_submission(paths, authors=["Ada Lovelace"], code=f"https://example.org/{quote(metanet, safe='')}",
-                                 paper="https://arxiv.org/abs/2312.04501", submitted=submitted)
+                                 paper="https://arxiv.org/abs/2312.04501", submitted=submitted, zoos=board_zoos())
     return write_submission(package, submissions)
 
 
@@ -184,13 +190,13 @@ BAD: dict[str, tuple[Callable[[Path], None], str]] = {
     "extra-id": (_edit(RESULTS_FILE, _set(0.5, "per_seed", 0, "predictions", "not-a-test-net")),
                  "predictions are not test networks of this zoo"),
     "duplicate-id": (_edit_text(RESULTS_FILE, _duplicate_id), "duplicate JSON keys"),
-    "duplicate-manifest-key": (_edit_text(MANIFEST, lambda t: t.replace('{', '{"reference": true, ', 1)),
-                               "duplicate JSON keys ['reference']"),
+    "duplicate-manifest-key": (_edit_text(MANIFEST, lambda t: t.replace('{', '{"authors": ["Eve"], ', 1)),
+                               "duplicate JSON keys ['authors']"),
     # numbers and types
     "nan": (_edit(RESULTS_FILE, _set_prediction(math.nan)), "non-finite number NaN"),
     "infinity": (_edit(RESULTS_FILE, _set_prediction(-math.inf)), "non-finite number -Infinity"),
     "overflow": (_edit_text(RESULTS_FILE, lambda t: t.replace('"best_epoch": 3', '"best_epoch": 1e999', 1)),
-                 "number 1e999 overflows to infinity"),
+                 "a number overflows to infinity"),
     "string-prediction": (_edit(RESULTS_FILE, _set_prediction("0.5")), "must be a real number, got str"),
     "bool-prediction": (_edit(RESULTS_FILE, _set_prediction(True)), "schema violation at per_seed/0/predictions"),
     "unknown-label": (_edit(CLASS_FILE, _set_prediction("rmsprop")), "must be one of ['adam', 'adamw', 'sgd']"),

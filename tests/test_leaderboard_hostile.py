@@ -1,0 +1,196 @@
+"""The board survives hostile submissions: every one of the hostile corpus is rejected with its reason
+or shown inert, the good submissions stay ranked, nothing injects into the pages, copies and
+self-declared dates or reference marks gain nothing, and no submission holds the board past its time."""
+import itertools
+import json
+import re
+import shutil
+import unicodedata
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gmn_bench.leaderboard import Ledger, SubmissionError, build_board, validate_submission
+from gmn_bench.leaderboard.render import render_html, render_markdown
+from gmn_bench.leaderboard.schema import LIMITS, SUBMISSION_SCHEMA
+from leaderboard_corpus import CLASSIFICATION_TASK, MANIFEST, REGRESSION_TASK, RESULTS_FILE, _copy, board_zoos, \
+    good_submission
+from leaderboard_corpus.hostile import INERT, hostile
+from limits import limited
+
+TASKS = (REGRESSION_TASK, CLASSIFICATION_TASK)
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    """Two good submissions seen first; then every hostile and inert case; the board and its pages."""
+    root = tmp_path_factory.mktemp("hostile")
+    submissions = root / "submissions"
+    good = [good_submission(submissions, "gmn", noise=0.02), good_submission(submissions, "flat-mlp", noise=0.2)]
+    ledger = build_board(submissions, board_zoos(), now=lambda: "2026-11-20T00:00:00Z").ledger
+    base = good_submission(root / "elsewhere", "base", noise=0.1)
+    cases = hostile(good[0])
+    for kind, (defect, _) in cases.items():
+        defect(_copy(base, submissions, f"hostile-{kind}"))
+    inert = {}
+    for kind, defect in INERT.items():
+        inert[kind] = good_submission(submissions, f"inert-{kind}", noise=0.15)
+        defect(inert[kind])
+    with limited(seconds=300, memory_bytes=4 * 2**30):
+        built = build_board(submissions, board_zoos(), ledger=ledger, now=lambda: "2026-11-21T00:00:00Z")
+        pages = render_markdown(built), render_html(built)
+    return good, cases, inert, built, pages
+
+
+def test_the_corpus_is_large_enough(board):
+    _, cases, inert, _, _ = board
+    assert len(cases) + len(INERT) >= 60
+
+
+def test_every_hostile_submission_is_rejected_with_its_reason(board):
+    _, cases, _, built, _ = board
+    reasons = {r.name: r.reason for r in built.rejected}
+    for kind, (_, reason) in cases.items():
+        assert reason in reasons.get(f"hostile-{kind}", "(not rejected)"), kind
+    assert sorted(reasons) == sorted(f"hostile-{kind}" for kind in cases)
+
+
+def test_every_other_submission_is_still_ranked(board):
+    good, _, inert, built, _ = board
+    expected = sorted([g.name for g in good] + [f.name for f in inert.values()])
+    for task in TASKS:
+        assert sorted(e.submission.id for e in built.tasks[task]) == expected
+    assert not [r for r in built.rejected if "took more than" in r.reason]
+
+
+def test_pages_carry_no_injected_structure_or_hidden_characters(board):
+    _, _, inert, built, (markdown, page) = board
+    hidden = {c for c in markdown + page if unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} and c != "\n"}
+    assert not hidden
+    for section in markdown.split("\n## ")[1:]:
+        rows = [line for line in section.splitlines() if line.startswith("|")]
+        assert len({line.count("|") for line in rows}) <= 1, section.splitlines()[0]  # no cell or row injected
+    assert 'href="javascript' not in page and 'href="data' not in page
+    assert page.count("<script") == 1 and "<b>" not in page and "<b>" not in markdown
+    assert "](javascript" not in markdown and "![" not in markdown and "`code`" not in markdown
+    assert "<svg" in page and r"\frac{1}{0}" in page.replace("&#x27;", "'")  # the mathtext name, drawn as text
+    for link in re.findall(r"\]\(([^)]*)\)", markdown):
+        assert link.startswith("https://")
+
+
+def test_claims_are_only_noted(board):
+    _, _, inert, built, _ = board
+    entry = next(e for e in built.tasks[REGRESSION_TASK] if e.submission.id == inert["claimed-1e308"].name)
+    assert any("claimed 1e+308" in m for m in entry.score.mismatches) and abs(entry.value) <= 1
+
+
+def test_copies_and_claimed_dates_gain_nothing(board):
+    good, _, _, built, _ = board
+    first_seen = {e.submission.id: e.record.first_seen for e in built.tasks[REGRESSION_TASK]}
+    assert first_seen[good[0].name] == "2026-11-20T00:00:00Z"
+    assert all(e.record.first_seen == "2026-11-21T00:00:00Z" for e in built.tasks[REGRESSION_TASK]
+               if e.submission.id not in {g.name for g in good})
+    assert not any(e.record.reference for entries in built.tasks.values() for e in entries)
+    assert "reference" not in SUBMISSION_SCHEMA["properties"]
+
+
+def test_a_submission_past_its_time_is_rejected_and_the_others_kept(tmp_path, monkeypatch):
+    import gmn_bench.leaderboard.score as score
+
+    submissions = tmp_path / "submissions"
+    slow, fast = good_submission(submissions, "slow", noise=0.1), good_submission(submissions, "fast", noise=0.2)
+    ticks, checking = itertools.count(), {}
+
+    def clock():  # every look at the clock while the slow submission is checked takes 4 s; the others' are free
+        return 4.0 * next(ticks) if checking["folder"] == slow.name else 0.0
+
+    def validate(folder, *args, **kwargs):
+        checking["folder"] = folder.name
+        return validate_submission(folder, *args, **kwargs)
+
+    monkeypatch.setattr(score, "validate_submission", validate)
+    built = build_board(submissions, board_zoos(), clock=clock)
+    (rejection,) = built.rejected
+    assert rejection.name == slow.name and f"more than the {LIMITS.seconds:g} s a submission may take" in rejection.reason
+    assert [e.submission.id for e in built.tasks[REGRESSION_TASK]] == [fast.name]
+
+
+def test_a_rejected_or_changed_folder_is_dated_anew(tmp_path):
+    submissions = tmp_path / "submissions"
+    folder = good_submission(submissions, "gmn", noise=0.1)
+    ledger = build_board(submissions, board_zoos(), now=lambda: "2026-11-20T00:00:00Z").ledger
+    doc = json.loads((folder / RESULTS_FILE).read_text())
+    doc["per_seed"][0]["predictions"] = {m: v + 0.01 for m, v in doc["per_seed"][0]["predictions"].items()}
+    (folder / RESULTS_FILE).write_text(json.dumps(doc))
+    built = build_board(submissions, board_zoos(), ledger=ledger, now=lambda: "2026-11-22T00:00:00Z")
+    assert built.ledger.records[folder.name].first_seen == "2026-11-22T00:00:00Z"
+    assert built.ledger.records[folder.name].sequence == 2
+    again = build_board(submissions, board_zoos(), ledger=built.ledger, now=lambda: "2026-11-23T00:00:00Z")
+    assert again.ledger.records == built.ledger.records
+    ledger_file = built.ledger.save(tmp_path / "ledger.json")
+    assert Ledger.load(ledger_file).records == built.ledger.records
+
+
+def test_a_broken_ledger_is_an_error_naming_it(tmp_path):
+    from gmn_bench.leaderboard.ledger import LedgerError
+
+    path = tmp_path / "ledger.json"
+    for text in ("[]", '{"schema": "gmn-bench/ledger/v1", "submissions": {"a": {"sequence": "1"}}}', "{"):
+        path.write_text(text)
+        with pytest.raises(LedgerError, match="ledger"):
+            Ledger.load(path)
+
+
+_NASTY_TEXT = st.sampled_from(["\n", "|", "\x00", "\u202e", "$", "$x^2$", "<script>", "](javascript:", "`", "\r\n", "\\"])
+_NASTY_NUMBERS = st.sampled_from(["1" + "0" * 400, "1e999", "-1e308", "NaN", "9" * 17, "1e-400", "-0", "[[[[[[]]]]]]"])
+
+
+@pytest.fixture(scope="module")
+def fuzz_base(tmp_path_factory):
+    return good_submission(tmp_path_factory.mktemp("fuzz-base") / "submissions", "fuzzed", noise=0.1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(st.sampled_from([MANIFEST, RESULTS_FILE]), st.data())
+def test_any_hostile_edit_ends_in_a_reason_or_a_ranked_entry_within_limits(tmp_path_factory, fuzz_base, name, data):
+    """Raw-text edits at random places of a good submission: a number, nesting or nasty text spliced in."""
+    text = (fuzz_base / name).read_text()
+    anchors = [m.end() for m in re.finditer(r'": ', text)]
+    at = data.draw(st.sampled_from(anchors))
+    value = data.draw(_NASTY_NUMBERS) if data.draw(st.booleans()) else json.dumps("x" + data.draw(_NASTY_TEXT))
+    end = re.match(r'("(?:[^"\\]|\\.)*"|[^,}\]]*)', text[at:]).end()
+    folder = tmp_path_factory.mktemp("fuzz") / "submissions" / fuzz_base.name
+    shutil.copytree(fuzz_base, folder)
+    (folder / name).write_text(text[:at] + value + text[at + end:])
+    with limited(seconds=LIMITS.seconds * 3, memory_bytes=2 * 2**30):
+        built = build_board(folder.parent, board_zoos())
+        pages = render_markdown(built) + render_html(built)
+    assert len(built.rejected) + bool(built.tasks) == 1
+    if built.rejected:
+        assert built.rejected[0].reason
+    assert not any(unicodedata.category(c) in {"Cc", "Cf"} and c != "\n" for c in pages)
+
+
+def test_submission_error_is_a_value_error():
+    assert issubclass(SubmissionError, ValueError)
+
+
+def test_a_copy_of_informative_class_labels_is_caught_and_few_wrong_labels_are_not(tmp_path):
+    submissions = tmp_path / "submissions"
+    original = good_submission(submissions, "guesser", noise=0.9, tasks=(CLASSIFICATION_TASK,))
+    honest = good_submission(submissions, "good-classifier", noise=0.0, tasks=(CLASSIFICATION_TASK,))
+    ledger = build_board(submissions, board_zoos()).ledger
+    copy = _copy(original, submissions, "copy-of-guesser")
+    twin = _copy(honest, submissions, "another-good-classifier")  # all labels right: shared by chance
+    for folder, name in ((copy, "copycat"), (twin, "twin")):
+        for path in folder.glob("*.json"):
+            doc = json.loads(path.read_text())
+            doc["metanet"]["name"] = name
+            path.write_text(json.dumps(doc))
+    built = build_board(submissions, board_zoos(), ledger=ledger)
+    assert [(r.name, r.reason.split(" predictions")[0]) for r in built.rejected] == \
+        [("copy-of-guesser", f"its {CLASSIFICATION_TASK}")]
+    assert sorted(e.submission.id for e in built.tasks[CLASSIFICATION_TASK]) == \
+        sorted([original.name, honest.name, twin.name])
