@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 
 import torch
 
@@ -81,16 +82,17 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_parameter_prediction(args) -> int:
-    from .evaluation.parameter_prediction import run_parameter_prediction
-    from .tasks.parameter_prediction import ParameterPredictionTask, format_table
+    from .evaluation import parameter_prediction_table, run_parameter_prediction
+    from .tasks import ParameterPredictionTask
 
     task = ParameterPredictionTask(args.zoo, data=args.data, test_limit=args.test_limit,
                                    finetune_epochs=args.finetune_epochs, finetune_limit=args.finetune_limit,
                                    seed=args.seed)
     results = run_parameter_prediction(task, args.out, predictions=args.predictions, train_steps=args.train_steps,
                                        train_limit=args.train_limit, seed=args.seed, progress=not args.quiet)
-    print(f"CIFAR-10 test accuracy, mean ± std over the networks of each test split ({results['metanet']['name']}):")
-    print(format_table(results["metrics"]))
+    print(f"CIFAR-10 test accuracy ({results['metanet']['name']}): mean ± std over the n networks of each test "
+          "split [95% CI over the networks]")
+    print(parameter_prediction_table(results["metrics"]))
     print(f"wrote {args.out}/results.json" + ("" if args.predictions else f" and {args.out}/predictions/"))
     return 0
 
@@ -115,23 +117,37 @@ def _names(value: str, known, what: str) -> list[str]:
     return names
 
 
+def _learning_rates(value: str) -> list[float]:
+    try:
+        rates = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        rates = []
+    if not rates or any(not rate > 0 for rate in rates):
+        raise ValueError(f"--lr-grid takes comma-separated positive learning rates, got {value!r}")
+    return rates
+
+
 def _cmd_evaluate(args) -> int:
-    from .evaluation import comparison_table, evaluate_metanet, save_results
+    from .evaluation import LR_GRID, comparison_table, evaluate_metanet, save_results
     from .metanets import METANETS, MetanetNotApplicable
     from .tasks import TASKS, get_task
 
     tasks, metanets = _names(args.task, TASKS, "task"), _names(args.metanet, METANETS, "metanet")
+    lr_grid = _learning_rates(args.lr_grid) if args.lr_grid is not None else LR_GRID
     threads = torch.get_num_threads()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    results, cache = [], {}
+    results, evaluated, cache = [], [], {}
     try:
         for task_name in tasks:
             task = get_task(task_name, zoo=args.zoo, revision=args.revision)
+            evaluated.append(task)
             for name in metanets:
                 try:
-                    result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=args.epochs,
-                                              device=args.device, progress=not args.quiet, feature_cache=cache)
+                    save_dir = Path(args.save_metanets) / f"{task_name}__{name}" if args.save_metanets else None
+                    result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=args.epochs, lr_grid=lr_grid,
+                                              device=args.device, progress=not args.quiet, feature_cache=cache,
+                                              save_dir=save_dir)
                 except MetanetNotApplicable as e:
                     if args.metanet != "all":
                         raise
@@ -142,7 +158,7 @@ def _cmd_evaluate(args) -> int:
     finally:
         torch.set_num_threads(threads)
     print()
-    print(comparison_table(results) if results else "no results")
+    print(comparison_table(results, evaluated) if results else "no results")
     return 0
 
 
@@ -224,6 +240,11 @@ def main(argv=None) -> int:
                     "('all' skips metanets that cannot read the zoo)")
     ev.add_argument("--seeds", type=_count(1), default=3, help="number of seeds (0..N-1)")
     ev.add_argument("--epochs", type=_count(1), default=None, help="training epochs of torch metanets (default: each metanet's default_epochs, else 100)")
+    ev.add_argument("--lr-grid", default=None,
+                    help="comma-separated learning rates every torch metanet is trained with, one chosen on the "
+                         "validation split (default: gmn_bench.evaluation.LR_GRID)")
+    ev.add_argument("--save-metanets", default=None, metavar="DIR",
+                    help="save each trained torch metanet (chosen learning rate) to DIR/<task>__<metanet>/seed-<s>/")
     ev.add_argument("--out", default="results", help="folder for <task>__<metanet>.json and .png")
     ev.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     ev.add_argument("--threads", type=_count(1), default=None, help="torch CPU threads (default: torch's choice)")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install gmn-bench (CPU torch pinned by constraints.txt) and run the main job on the embedded default zoo:
-# evaluate the reference metanets on one in-distribution, one out-of-distribution and one classification task
-# (3 seeds, 50 epochs, one torch thread: these metanets are too small to gain from more), writing results/<task>__<metanet>.json + .png and printing the comparison table.
+# `gmn-bench evaluate` of every reference metanet on the tasks named below (3 seeds, each metanet's default
+# epochs, every torch metanet at each learning rate of the grid, chosen on validation; one torch thread),
+# writing results/<task>__<metanet>.json + .png and printing the comparison table (n, mean ± std, 95% CI).
 # Extra arguments go to `gmn-bench evaluate` and override these (e.g. --task all --epochs 100).
 set -euo pipefail
 cd "$(dirname "$0")/.."

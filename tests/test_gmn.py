@@ -117,12 +117,12 @@ def test_node_relabelling_invariance(family):
         torch.testing.assert_close(gmn(relabelled), gmn(g), rtol=1e-9, atol=1e-10)
 
 
-def test_contract_featurize_forward_config(rows):
+def test_contract_featurize_forward_hparams(rows):
     gmn = GMN(out_dim=3, hidden=8, layers=1)
     assert GMN.name == "gmn"
-    config = gmn.config()
-    assert json.loads(json.dumps(config)) == config and config["out_dim"] == 3
-    assert GMN(**config).config() == config
+    hparams = gmn.hparams()
+    assert json.loads(json.dumps(hparams)) == hparams and hparams["out_dim"] == 3
+    assert GMN(**hparams).hparams() == hparams
     graphs = [gmn.featurize(r) for r in rows]
     again = gmn.featurize(rows[0])
     assert torch.equal(again.weight_values, graphs[0].weight_values) and torch.equal(again.x, graphs[0].x)

@@ -78,7 +78,7 @@ def test_imported_zoo_works_with_graphs_metanets_tasks_and_the_leaderboard(forei
     results = []
     for task_name in ("accuracy-prediction", "accuracy-prediction-ood-family"):
         task = get_task(task_name, zoo=str(out))
-        result = evaluate_metanet(task, "gmn", seeds=[0], epochs=1, progress=False)
+        result = evaluate_metanet(task, "gmn", seeds=[0], epochs=1, lr_grid=[1e-3], progress=False)
         validate_results(result)
         results.append(save_results(result, task, tmp_path / "results"))
     zoos = known_zoos(extra=(KnownZoo.at("imported", out),))

@@ -14,7 +14,7 @@ from gmn_bench.tasks import get_task
 from gmn_bench.leaderboard import (Ledger, Record, SubmissionError, build_board, package_submission, register_zoo,
                                    validate_submission, write_board, write_submission)
 from gmn_bench.leaderboard.render import render_html, render_markdown
-from gmn_bench.leaderboard.score import RANK_DECIMALS, rank
+from gmn_bench.leaderboard.score import rank
 from gmn_bench.leaderboard.validate import Submission, TaskScore
 from gmn_bench.leaderboard.zoos import KnownZoo
 from conftest import TEST_ZOO
@@ -112,7 +112,7 @@ def test_ranking_ties_share_a_rank_and_follow_the_order_the_board_saw_them(tmp_p
     perfect = good_submission(submissions, "oracle", noise=0.0, tasks=(REGRESSION_TASK,))
     board = build_board(submissions, board_zoos(), ledger=ledger, now=lambda: "2026-11-21T00:00:00Z")
     entries = board.tasks[REGRESSION_TASK]
-    assert round(entries[1].value, RANK_DECIMALS) == round(entries[2].value, RANK_DECIMALS)
+    assert entries[1].value == entries[2].value  # only exactly equal scores tie
     assert [(e.rank, e.submission.folder.name) for e in entries] == [(1, perfect.name), (2, first.name), (2, later.name)]
     assert [e.record.first_seen for e in entries] == ["2026-11-21T00:00:00Z", "2026-11-20T00:00:00Z",
                                                       "2026-11-21T00:00:00Z"]
@@ -120,7 +120,8 @@ def test_ranking_ties_share_a_rank_and_follow_the_order_the_board_saw_them(tmp_p
 
 
 def _fake(value: float, sequence: int, name: str) -> tuple[Submission, Record]:
-    score = TaskScore("t", "kendall_tau", 10, (0,), ({"kendall_tau": value},), {"kendall_tau": value}, {"kendall_tau": 0.0}, ())
+    score = TaskScore("t", "kendall_tau", 10, (0,), ({"kendall_tau": value},), {"kendall_tau": value},
+                      {"kendall_tau": None}, (), (), (0.1, 0.2, 0.3), ((0.1, 0.3, 0.2),))
     manifest = {"id": f"{name}-{sequence}-{value}", "metanet": {"name": name}}
     submission = Submission(Path(manifest["id"]), manifest, KnownZoo("z", "z", None, "sha256:0"), {"t": score})
     return submission, Record(sequence, "2026-01-01T00:00:00Z", "sha256:" + "0" * 64)
@@ -136,7 +137,7 @@ def test_ranking_is_order_independent_and_follows_the_tie_rules(items, rng):
     rng.shuffle(submissions)
     assert [e.submission.id for e in rank(submissions, "t", records)] == [e.submission.id for e in entries]
     for e in entries:
-        better = [o for o in entries if round(o.value, RANK_DECIMALS) > round(e.value, RANK_DECIMALS)]
+        better = [o for o in entries if o.value > e.value]
         assert e.rank == 1 + len(better)
     for a, b in zip(entries, entries[1:], strict=False):
         if a.rank == b.rank:

@@ -1,4 +1,5 @@
 """Reference metanets on the embedded zoo: features of every family, output shapes, symmetries."""
+import json
 import statistics
 
 import numpy as np
@@ -12,8 +13,8 @@ from torch_geometric.data import Batch
 
 from gmn_bench import build_model, make_row
 from gmn_bench.evaluation import evaluate_metanet
-from gmn_bench.metanets import (DMC, GMN, ArchOnly, DeepSets, FlatMLP, MetanetNotApplicable, StatNN, StatNNGBT,
-                                check_applicable, statnn_features)
+from gmn_bench.metanets import (DMC, GMN, METANETS, ArchOnly, DeepSets, FlatMLP, Metanet, MetanetNotApplicable,
+                                SklearnMetanet, StatNN, StatNNGBT, TorchMetanet, statnn_features)
 from gmn_bench.metanets.baselines import ARCH_FEATURES
 from gmn_bench.tasks import get_task
 from conftest import TEST_ZOO
@@ -44,13 +45,59 @@ def test_mixed_family_batches_have_one_output_row_per_network(cls, out_dim, fami
     assert all(torch.isfinite(d.x).all() for d in data)
     out = metanet(Batch.from_data_list(data))
     assert out.shape == (4, out_dim) and torch.isfinite(out).all()
-    assert metanet.config()["out_dim"] == out_dim
+    assert metanet.hparams()["out_dim"] == out_dim
 
 
-def test_featurize_is_deterministic(family_rows):
-    for cls in TORCH_METANETS + (FlatMLP,):
-        a, b = cls(out_dim=1).featurize(family_rows["resnet"]), cls(out_dim=1).featurize(family_rows["resnet"])
-        assert torch.equal(a.x, b.x)
+@pytest.mark.parametrize("name", sorted(METANETS))
+def test_every_registered_metanet_follows_the_contract(name):
+    cls = METANETS[name]
+    assert issubclass(cls, (TorchMetanet, SklearnMetanet)) and cls.name == name
+    assert isinstance(cls.default_epochs, int) and cls.default_epochs >= 1 and isinstance(cls.deterministic, bool)
+    metanet = cls(out_dim=2) if issubclass(cls, TorchMetanet) else cls()
+    hparams = metanet.hparams()
+    assert json.loads(json.dumps(hparams)) == hparams and type(metanet)(**hparams).hparams() == hparams
+
+
+@pytest.mark.parametrize("cls", TORCH_METANETS + (FlatMLP,))
+def test_a_saved_metanet_loads_with_its_hparams_and_weights(cls, family_rows, tmp_path):
+    torch.manual_seed(0)
+    row = family_rows["cnn"]
+    metanet = cls(out_dim=2, hidden=8).eval()
+    batch = Batch.from_data_list([metanet.featurize(row)] * 2)
+    expected = metanet(batch)  # also materializes lazy layers
+    metanet.save(tmp_path / "m")
+    for loader in (TorchMetanet, cls):  # by registry name, or by its own class
+        loaded = loader.load(tmp_path / "m")
+        assert type(loaded) is cls and loaded.hparams() == metanet.hparams() and not loaded.training
+        torch.testing.assert_close(loaded(batch), expected, rtol=0, atol=0)
+    other = StatNN if cls is not StatNN else DeepSets
+    with pytest.raises(ValueError, match=f"holds metanet '{cls.name}', not '{other.name}'"):
+        other.load(tmp_path / "m")
+
+
+def test_a_metanet_of_ones_own_loads_by_its_class_and_is_refused_by_the_registry(tmp_path):
+    class Mine(TorchMetanet):
+        name = "mine"
+
+        def __init__(self, out_dim, width=3):
+            super().__init__(out_dim=out_dim, width=width)
+            self.linear = torch.nn.Linear(width, out_dim)
+
+        def featurize(self, row):
+            raise NotImplementedError
+
+        def forward(self, batch):
+            return self.linear(batch.x)
+
+    Mine(out_dim=1, width=4).save(tmp_path / "mine")
+    assert Mine.load(tmp_path / "mine").linear.in_features == 4
+    with pytest.raises(ValueError, match="'mine' is not a registered torch metanet"):
+        TorchMetanet.load(tmp_path / "mine")
+    (tmp_path / "mine" / "metanet.json").write_text("{}")
+    with pytest.raises(ValueError, match="not a gmn-bench/metanet/v1 file"):
+        Mine.load(tmp_path / "mine")
+    with pytest.raises(TypeError):
+        Metanet()  # the contract is abstract: featurize must be defined
 
 
 def test_flatmlp_reads_each_family_and_refuses_mixed_architectures(family_rows):
@@ -59,13 +106,13 @@ def test_flatmlp_reads_each_family_and_refuses_mixed_architectures(family_rows):
         x = metanet.featurize(row).x
         assert x.shape[0] == 1
         assert x.shape[1] == sum(t.numel() for t in st_load(bytes(row["weights"])).values() if t.is_floating_point())
-        check_applicable(FlatMLP, [row, row])
+        FlatMLP.check_rows([row, row])
         out = metanet(Batch.from_data_list([metanet.featurize(row)] * 2))
         assert out.shape == (2, 2), family
     with pytest.raises(MetanetNotApplicable, match="mixes 4") as err:
-        check_applicable(FlatMLP, list(family_rows.values()))
+        FlatMLP.check_rows(list(family_rows.values()))
     assert "families cnn, mlp, resnet, vit" in str(err.value) and "(2 more)" in str(err.value)
-    check_applicable(StatNN, list(family_rows.values()))  # no restriction declared
+    StatNN.check_rows(list(family_rows.values()))  # no restriction declared
 
 
 @settings(max_examples=20, deadline=None)
@@ -136,7 +183,18 @@ def test_statnn_gbt_uses_the_statnn_features(family_rows):
     np.testing.assert_array_equal(gbt.featurize(row), statnn_features(row, 6))
     torch.testing.assert_close(nn_.featurize(row).x, torch.from_numpy(statnn_features(row, 6)).float()[None])
     assert type(gbt.estimator("classification", 0)).__name__ == "HistGradientBoostingClassifier"
-    assert gbt.estimator("regression", 5).random_state == 5
+    assert gbt.estimator("regression", 5).random_state == 5 and gbt.estimator("regression", 5).early_stopping is False
+
+
+@pytest.mark.parametrize("name", [n for n, cls in METANETS.items() if cls.deterministic and issubclass(cls, SklearnMetanet)])
+def test_a_metanet_declared_deterministic_gives_the_same_predictions_for_every_seed(name):
+    from gmn_bench.evaluation.protocol import featurize_matrix, fit_seed
+
+    task = get_task("accuracy-prediction", zoo=TEST_ZOO)
+    metanet = METANETS[name]()
+    features = {s: featurize_matrix(metanet, task, s, progress=False) for s in ("train", "test")}
+    first, second = (fit_seed(metanet, task, features, seed)[0] for seed in (0, 1))
+    assert first.predictions == second.predictions
 
 
 def test_dmc_reads_random_windows_in_training_and_averages_fixed_windows_in_eval(family_rows):
@@ -173,7 +231,8 @@ def test_trivial_baselines_never_read_weight_values(family_rows):
 
 def test_constant_predicts_the_training_mean_once():
     task = get_task("accuracy-prediction", zoo=TEST_ZOO)
-    results = evaluate_metanet(task, "constant", seeds=[0], progress=False)
+    results = evaluate_metanet(task, "constant", seeds=[0, 1], progress=False)
     mean = statistics.fmean(task.targets("train").values())
-    assert list(results["per_seed"][0]["predictions"].values()) == pytest.approx([mean] * len(task.test_ids()))
-    assert results["metrics"]["kendall_tau"]["mean"] == 0.0
+    assert results.seeds == [0] and results.deterministic
+    assert list(results.per_seed[0].predictions.values()) == pytest.approx([mean] * len(task.ids("test")))
+    assert results.metrics["kendall_tau"].mean == 0.0

@@ -2,6 +2,7 @@
 CIFAR-10, the GHN's outputs and training, and the command line end to end."""
 import copy
 import json
+import statistics
 
 import pytest
 import torch
@@ -13,11 +14,12 @@ from conftest import CIFAR, SPECS, TEST_ZOO
 from gmn_bench import build_model
 from gmn_bench.nets.cifar import load_cifar10, normalize
 from gmn_bench.cli import main
+from gmn_bench.evaluation import validate_results
 from gmn_bench.metanets.ghn import GHN, computational_graph, train_ghn
 from gmn_bench.tasks import TaskInputError
 from gmn_bench.tasks.parameter_prediction import (TEST_SPLITS, ParameterPredictionTask, finetune, load_predictions,
                                                   recompute_batchnorm, save_predictions)
-from gmn_bench.nets.training import evaluate
+from gmn_bench.nets.training import accuracy_and_loss
 
 needs_cifar = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
 
@@ -34,16 +36,16 @@ def random_predictions(task):
 
 
 def test_task_inputs_cover_every_test_split_once(task):
-    ids = task.test_ids()
-    assert ids == sorted(set(ids)) and set(ids) == {m for s in TEST_SPLITS for m in task.test_ids(s)}
-    assert {task.networks[m].spec["family"] for m in task.test_ids("ood_family")} == {"vit"}
+    ids = task.ids()
+    assert ids == sorted(set(ids)) and set(ids) == {m for s in TEST_SPLITS for m in task.ids(s)}
+    assert {task.networks[m].spec["family"] for m in task.ids("ood_family")} == {"vit"}
     train = set(task.rows("train")["model_id"])
     assert train and not train & set(ids)
     assert "vit" not in set(task.rows("train")["family"])
 
 
 @pytest.mark.parametrize("corrupt, message", [
-    (lambda p: p.pop(sorted(p)[0]), "have no predicted weights"),
+    (lambda p: p.pop(sorted(p)[0]), "1 test architectures have no prediction"),
     (lambda p: p.update({"not-a-network": {}}), "not test architectures"),
     (lambda p: p[sorted(p)[0]].update({"bogus.weight": torch.zeros(1)}), "'bogus.weight' is not a parameter"),
     (lambda p: p[sorted(p)[0]].pop("head.weight"), "missing tensors ['head.weight']"),
@@ -63,7 +65,7 @@ def test_bad_predictions_raise_a_clear_error(task, random_predictions, corrupt, 
 
 def test_valid_predictions_pass_and_buffers_are_optional(task, random_predictions):
     checked = task.check(random_predictions)
-    assert set(checked) == set(task.test_ids())
+    assert set(checked) == set(task.ids())
     with_buffers = {m: build_model(s).state_dict() for m, s in task.architectures().items()}
     assert set(task.check(with_buffers)) == set(checked)
 
@@ -84,8 +86,8 @@ def test_predictions_round_trip_through_safetensors(tmp_path_factory, shapes):
 def test_a_predictions_folder_is_checked_like_a_mapping(task, random_predictions, tmp_path):
     folder = save_predictions(random_predictions, tmp_path / "pred")
     assert all(torch.equal(a, b) for m, s in task.check(folder).items() for a, b in zip(s.values(), random_predictions[m].values()))
-    (folder / f"{task.test_ids()[0]}.safetensors").unlink()
-    with pytest.raises(TaskInputError, match="have no predicted weights"):
+    (folder / f"{task.ids()[0]}.safetensors").unlink()
+    with pytest.raises(TaskInputError, match="test architectures have no prediction"):
         task.check(folder)
     with pytest.raises(TaskInputError, match="does not exist"):
         task.check(tmp_path / "nowhere")
@@ -148,11 +150,11 @@ def test_finetune_follows_the_recorded_hyperparameters_and_learns():
     model = build_model(SPECS["cnn"])
     hparams = dict(optimizer="adam", learning_rate=3e-3, weight_decay=0.0, batch_size=32, augmentation="flip",
                    label_smoothing=0.0)
-    before = evaluate(recompute_batchnorm(model, images), images, labels)[1]
+    before = accuracy_and_loss(recompute_batchnorm(model, images), images, labels)[1]
     tuned = finetune(copy.deepcopy(model), hparams, images, labels, epochs=3, seed=0)
     again = finetune(copy.deepcopy(model), hparams, images, labels, epochs=3, seed=0)
     assert all(torch.equal(a, b) for a, b in zip(tuned.state_dict().values(), again.state_dict().values()))
-    assert evaluate(recompute_batchnorm(tuned, images), images, labels)[1] < before - 0.05
+    assert accuracy_and_loss(recompute_batchnorm(tuned, images), images, labels)[1] < before - 0.05
 
 
 @pytest.fixture(scope="module")
@@ -168,17 +170,25 @@ def cli_run(tmp_path_factory):
 def test_cli_end_to_end(cli_run, task):
     code, out = cli_run
     assert code == 0
-    results = json.loads((out / "results.json").read_text())
-    assert results["schema"] == "gmn-bench/results/v1" and results["task"] == "parameter-prediction"
+    results = validate_results(out / "results.json")  # its own schema, not the scalar tasks' one
+    assert results["schema"] == "gmn-bench/parameter-prediction-results/v1" and results["task"] == "parameter-prediction"
     assert results["zoo"]["fingerprint"].startswith("sha256:") and results["metanet"]["name"] == "ghn2"
     assert results["metanet"]["n_params"] > 0 and results["protocol"]["steps"] == 3
+    assert results["metanet"]["hparams"] == GHN().hparams() and results["task_settings"] == task.settings()
     assert results["environment"]["git_commit"] is None or len(results["environment"]["git_commit"]) == 40
-    assert set(results["metrics"]) == {"predicted", "random_init", "trained"}  # no fine-tuning rows with 0 epochs
-    assert all(set(results["metrics"][row]) == set(TEST_SPLITS) for row in results["metrics"])
+    assert set(results["metrics"]) == {"predicted", "random_init", "trained"}  # no fine-tuning sources with 0 epochs
+    for source, splits in results["metrics"].items():
+        for split, summary in splits.items():
+            values = [results["per_network"][m][source] for m in task.ids(split)]
+            assert summary["n"] == len(values) and summary["mean"] == pytest.approx(statistics.fmean(values))
+            assert summary["std"] == (pytest.approx(statistics.stdev(values)) if len(values) > 1 else None)
+            assert summary["ci_low"] <= summary["mean"] <= summary["ci_high"]
     rescored = task.evaluate(out / "predictions", progress=False)  # the same settings score a folder identically
-    assert {m: r["predicted"] for m, r in rescored["per_network"].items()} == {
-        m: r["predicted"] for m, r in results["per_seed"][0]["per_network"].items()}
-    assert rescored["metrics"]["predicted"] == results["metrics"]["predicted"]
+    assert {m: r["predicted"] for m, r in rescored.items()} == {
+        m: r["predicted"] for m, r in results["per_network"].items()}
+    predicted = load_predictions(out / "predictions")
+    only_id = task.evaluate({m: predicted[m] for m in task.ids("id")}, split="id", progress=False)
+    assert sorted(only_id) == task.ids("id") and all(only_id[m] == rescored[m] for m in only_id)
 
 
 @needs_cifar

@@ -3,7 +3,10 @@ import math
 import shutil
 from types import SimpleNamespace
 
+import numpy as np
+import pandas as pd
 import pytest
+import torch
 
 from gmn_bench.zoo.demo import build_demo_zoo
 from gmn_bench.tasks import TASKS, TaskInputError, get_task, regression_metrics, zoo_fingerprint
@@ -22,7 +25,7 @@ def test_every_task_has_disjoint_splits_of_final_checkpoints(tasks):
             assert len(split_ids) == len(set(split_ids)) > 0, (task.name, split)
             assert set(task.rows(split)["epoch"]) == {3}  # the embedded zoo's last checkpoint
         assert not set(ids["train"]) & set(ids["test"]) and not set(ids["validation"]) & set(ids["test"])
-        assert task.test_ids() == sorted(ids["test"])
+        assert task.ids("test") == sorted(ids["test"]) == list(task.targets("test"))
 
 
 def test_targets_follow_their_definitions(tasks):
@@ -64,6 +67,7 @@ def test_regression_metrics_known_values():
     (lambda p: p.update({next(iter(p)): "0.5"}), "real number"),
     (lambda p: p.update({next(iter(p)): True}), "real number"),
     (lambda p: p.update({3: 0.5}), "model_id strings"),
+    (lambda p: p.update({next(iter(p)): [0.5]}), "must be a real number, got list"),
 ])
 def test_bad_predictions_are_rejected(tasks, change, message):
     predictions = dict(tasks["accuracy-prediction"].targets("test"))
@@ -82,14 +86,41 @@ def test_repeated_ids_and_unknown_labels_are_rejected(tasks):
         tasks["hyperparameter-prediction-optimizer"].evaluate(labels)
 
 
+def test_the_documented_keyed_forms_are_accepted_and_others_get_a_clear_error(tasks):
+    task = tasks["accuracy-prediction"]
+    truth = task.targets("test")
+    expected = task.evaluate(truth)
+    assert task.evaluate(pd.Series(truth)) == expected  # indexed by model_id, any order
+    assert task.evaluate(pd.Series(truth).iloc[::-1]) == expected
+    assert task.evaluate(list(truth.items())) == expected
+    assert task.evaluate({m: np.float64(v) for m, v in truth.items()}) == expected
+    assert task.evaluate({m: torch.tensor(v, dtype=torch.float64) for m, v in truth.items()}) == expected
+    for aligned in (list(truth.values()), np.array(list(truth.values())), torch.tensor(list(truth.values()))):
+        with pytest.raises(TaskInputError, match="predictions must be a mapping model_id -> prediction.*Evaluator"):
+            task.evaluate(aligned)
+    with pytest.raises(TaskInputError, match="got str"):
+        task.evaluate("predictions.json")
+    with pytest.raises(TaskInputError, match="got NoneType"):
+        task.evaluate(None)
+
+
+def test_validation_split_is_scored_like_the_test_split(tasks):
+    task = tasks["accuracy-prediction"]
+    assert task.evaluate(task.targets("validation"), "validation")["kendall_tau"] == 1.0
+    with pytest.raises(TaskInputError, match="validation networks have no prediction"):
+        task.evaluate(task.targets("test"), "validation")
+    with pytest.raises(TaskInputError, match="unknown split 'dev'"):
+        task.evaluate(task.targets("test"), "dev")
+
+
 def test_unknown_task_and_zoos_without_the_config(tmp_path):
     with pytest.raises(TaskInputError, match="unknown task"):
         get_task("accuracy-predictoin", zoo=TEST_ZOO)
     demo = build_demo_zoo(tmp_path / "demo")  # only an `id` config with train/test
     with pytest.raises(TaskInputError, match="ood_family"):
-        get_task("accuracy-prediction-ood-family", zoo=demo).test_ids()
+        get_task("accuracy-prediction-ood-family", zoo=demo).ids("test")
     with pytest.raises(TaskInputError, match="lacks splits"):
-        get_task("accuracy-prediction", zoo=demo).test_ids()
+        get_task("accuracy-prediction", zoo=demo).ids("test")
 
 
 def test_fingerprint_tracks_data_not_card(tmp_path):

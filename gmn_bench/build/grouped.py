@@ -20,11 +20,11 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from ..nets.architectures import build_model
 from ..nets.training import (
+    batched_accuracy_and_loss,
     check_hyperparameters,
     draw_epoch,
     prepare_data,
     resolve_device,
-    score,
     train_eval_subset,
     training_subset,
 )
@@ -142,7 +142,7 @@ def train_group(spec, hparams_list, train_data, test_data, checkpoint_epochs, de
                 optimizer.step(torch.autograd.grad(loss.sum(), list(params.values())))
         if epoch in set(checkpoint_epochs):
             with torch.no_grad():
-                metrics = [score(lambda x: score_all(params, buffers, x), *data) for data in
+                metrics = [batched_accuracy_and_loss(lambda x: score_all(params, buffers, x), *data) for data in
                            (train_eval_subset((x_train, y_train), train_eval_images), (x_test, y_test))]
             (train_acc, train_loss), (test_acc, test_loss) = ([t.tolist() for t in pair] for pair in metrics)
             stacked = {**params, **buffers}

@@ -1,4 +1,4 @@
-"""The "any metanet" contract: anything that maps a task's rows to predictions can be scored.
+"""The "any metanet" contract: anything that maps a task's rows to predictions can be evaluated.
 
 A predictor is one of
 
@@ -7,13 +7,14 @@ A predictor is one of
 * a fitted scikit-learn estimator with its featurizer: ``SklearnPredictor(estimator, featurize)``
   or the pair ``(estimator, featurize)``, ``featurize(row) -> 1-D array``.
 
-:func:`predict` returns ``{model_id: value}`` for a split; :func:`score` checks and scores the
-test predictions with :meth:`Task.evaluate`.
+:func:`predict` returns ``{model_id: value}`` for a split, which :meth:`Task.evaluate
+<gmn_bench.tasks.Task.evaluate>` checks and scores: ``task.evaluate(predict(task, predictor))``.
 """
 from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -21,7 +22,10 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
+from ..metanets import TorchMetanet
+from ..metanets.base import read_metanet_file
 from ..tasks import Task, TaskInputError
+from .objective import Objective
 
 
 @dataclass
@@ -36,9 +40,10 @@ class SklearnPredictor:
 
 
 class FittedMetanet:
-    """A trained torch metanet with the :class:`Objective` that reads its outputs."""
+    """A trained torch metanet with the :class:`Objective` that reads its outputs: a predictor
+    in the task's units. :meth:`save` / :meth:`load` keep both (safetensors weights, JSON)."""
 
-    def __init__(self, module: torch.nn.Module, objective, device: str = "cpu", batch_size: int = 32):
+    def __init__(self, module: TorchMetanet, objective: Objective, device: str = "cpu", batch_size: int = 32):
         self.module, self.objective, self.device, self.batch_size = module, objective, device, batch_size
 
     def predict_data(self, data: Sequence[Data]) -> list:
@@ -46,12 +51,21 @@ class FittedMetanet:
         self.module.eval()
         out = []
         with torch.no_grad():
-            for batch in DataLoader(list(data), batch_size=self.batch_size, shuffle=False):
+            for batch in DataLoader(data, batch_size=self.batch_size, shuffle=False):
                 out += self.objective.decode(self.module(batch.to(self.device)).cpu())
         return out
 
     def __call__(self, rows) -> list:
         return self.predict_data([self.module.featurize(r) for r in rows])
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the metanet (:meth:`TorchMetanet.save`) with its objective to ``folder``."""
+        return self.module.save(folder, objective=self.objective.describe())
+
+    @classmethod
+    def load(cls, folder: str | Path, metanet_class: type[TorchMetanet] = TorchMetanet) -> "FittedMetanet":
+        """The fitted metanet saved in ``folder`` (a registered metanet, or one of ``metanet_class``)."""
+        return cls(metanet_class.load(folder), Objective.from_description(read_metanet_file(folder)["objective"]))
 
 
 def _plain(value: Any) -> Any:
@@ -81,8 +95,3 @@ def predict(task: Task, predictor, split: str = "test") -> dict[str, Any]:
     if len(out) != len(rows):
         raise TaskInputError(f"{task.name}: predictor returned {len(out)} values for {len(rows)} {split} rows")
     return {m: _plain(v) for m, v in zip(rows["model_id"], out)}
-
-
-def score(task: Task, predictor) -> dict[str, float]:
-    """The task's metrics for ``predictor``'s test predictions (checked by :meth:`Task.evaluate`)."""
-    return task.evaluate(predict(task, predictor, "test"))

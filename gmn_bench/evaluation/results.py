@@ -1,10 +1,17 @@
-"""Results files (``gmn-bench/results/v1``): one seed's outcome, where it was measured, and the
-file itself: assemble, write, read back and validate.
+"""Results files: one JSON Schema per format, and the typed :class:`Results` of a metanet on a task.
 
-The format is the JSON Schema ``results_schema.json`` beside this module, plus consistency
-checks a schema cannot state (:func:`validate_results`): ``seeds`` lists the ``per_seed``
-seeds in order, every seed has the same metrics and predicts the same model ids, and the
-summary ``metrics`` are the mean and standard deviation of the per-seed values.
+Two formats, each declared once, in ``schemas/`` beside this module, and read by both
+``gmn-bench evaluate`` and the leaderboard (:func:`results_schema`):
+
+* ``gmn-bench/results/v2`` (``schemas/results.json``): one metanet on one regression or
+  classification task over seeds (:class:`Results`);
+* ``gmn-bench/parameter-prediction-results/v1`` (``schemas/parameter-prediction-results.json``):
+  predicted weights scored on CIFAR-10 (:func:`gmn_bench.evaluation.run_parameter_prediction`).
+
+Beyond the schema, :meth:`Results.from_json` checks what a schema cannot state: ``seeds`` lists
+the ``per_seed`` seeds in order, a ``deterministic`` run has one seed, every seed has the same
+metrics and predicts the same ``n_test`` networks, and each summary ``mean``/``std`` is the mean and
+sample standard deviation (:func:`~gmn_bench.evaluation.stats.mean_std`) of the per-seed values.
 """
 from __future__ import annotations
 
@@ -12,47 +19,71 @@ import json
 import math
 import os
 import platform
-import statistics
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import jsonschema
 import torch
 
-from ..tasks import Task, classification_metrics, regression_metrics
+from ..tasks import Task
+from . import stats
 
-SCHEMA_ID = "gmn-bench/results/v1"
-SCHEMA_PATH = Path(__file__).with_name("results_schema.json")
+RESULTS_SCHEMA_ID = "gmn-bench/results/v2"
+PARAMETER_PREDICTION_SCHEMA_ID = "gmn-bench/parameter-prediction-results/v1"
+SCHEMA_FILES = {RESULTS_SCHEMA_ID: "results.json", PARAMETER_PREDICTION_SCHEMA_ID: "parameter-prediction-results.json"}
+SCHEMA_DIR = Path(__file__).with_name("schemas")
 
 
 class ResultsFormatError(ValueError):
-    """A results file that does not follow the schema; the message names the file, place and problem."""
+    """A results file that does not follow its schema; the message names the file, place and problem."""
 
 
-@dataclass
-class SeedResult:
-    """Test metrics and predictions of one seed; ``best_epoch`` is None for models without epochs."""
-
-    seed: int
-    metrics: dict[str, float]
-    predictions: dict[str, Any]
-    best_epoch: int | None
-    train_seconds: float
-
-    def to_json(self) -> dict:
-        return asdict(self)
+@lru_cache(maxsize=None)
+def results_schema(schema_id: str = RESULTS_SCHEMA_ID) -> dict:
+    """The JSON Schema of the results format ``schema_id`` (a key of :data:`SCHEMA_FILES`)."""
+    if schema_id not in SCHEMA_FILES:
+        raise ResultsFormatError(f"unknown results format {schema_id!r}; expected one of {sorted(SCHEMA_FILES)}")
+    return json.loads((SCHEMA_DIR / SCHEMA_FILES[schema_id]).read_text())
 
 
-def split_metrics(task: Task, split: str, predictions: Mapping[str, Any]) -> dict[str, float]:
-    """The task's metrics of ``predictions`` (keyed by model_id, covering the split) on ``split``."""
-    truth = task.targets(split)
-    ids = sorted(truth)
-    y_true, y_pred = [truth[m] for m in ids], [predictions[m] for m in ids]
-    return (regression_metrics if task.task_type == "regression" else classification_metrics)(y_true, y_pred)
+def check_schema(document: Any, where: str = "results") -> str:
+    """Check ``document`` against the schema its ``"schema"`` field names; return that id.
+    Raises :class:`ResultsFormatError` naming ``where``, the place (JSON path) and the problem."""
+    schema_id = document.get("schema") if isinstance(document, Mapping) else None
+    if schema_id not in SCHEMA_FILES:
+        raise ResultsFormatError(f"{where}: at schema: {schema_id!r} is not a results format "
+                                 f"({', '.join(sorted(SCHEMA_FILES))})")
+    validator = jsonschema.Draft202012Validator(results_schema(schema_id), format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        e = errors[0]
+        place = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise ResultsFormatError(f"{where}: at {place}: {e.message}{more}")
+    return schema_id
+
+
+def _read(path: str | Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ResultsFormatError(f"{path}: not a readable JSON file: {e}") from e
+
+
+def validate_results(results: "str | Path | Mapping[str, Any] | Results") -> dict:
+    """Check a results file (path), dict or :class:`Results` of either format against its schema
+    (and, for ``gmn-bench/results/v2``, for consistency: :meth:`Results.from_json`); return the dict."""
+    where = str(results) if isinstance(results, (str, Path)) else "results"
+    if isinstance(results, Results):
+        results = results.to_json()
+    document = _read(results) if isinstance(results, (str, Path)) else dict(results)
+    if check_schema(document, where) == RESULTS_SCHEMA_ID:
+        Results.from_json(document, where)
+    return document
 
 
 def _git_commit() -> str | None:
@@ -94,35 +125,159 @@ def created_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@lru_cache(maxsize=1)
-def results_schema() -> dict:
-    """The JSON Schema of results files."""
-    return json.loads(SCHEMA_PATH.read_text())
+def uncertainty_settings() -> dict:
+    """The ``uncertainty`` block: how the intervals of a results file were computed."""
+    return {"method": stats.METHOD, "confidence": stats.CONFIDENCE, "n_resamples": stats.N_RESAMPLES,
+            "seed": stats.SEED}
 
 
-def summarize(per_seed: Sequence[SeedResult]) -> dict[str, dict[str, float]]:
-    """``{metric: {"mean", "std"}}`` over seeds (population standard deviation; 0 for one seed)."""
-    names = per_seed[0].metrics
-    return {m: {"mean": statistics.fmean(r.metrics[m] for r in per_seed),
-                "std": statistics.pstdev([r.metrics[m] for r in per_seed])} for m in names}
+@dataclass(frozen=True)
+class SeedResult:
+    """Test metrics and predictions of one seed; ``best_epoch`` is None for models without epochs."""
+
+    seed: int
+    metrics: dict[str, float]
+    predictions: dict[str, Any]
+    best_epoch: int | None
+    train_seconds: float
 
 
-def make_results(task: Task, fingerprint: str, metanet: Mapping[str, Any], protocol: Mapping[str, Any],
-                 per_seed: Sequence[SeedResult], total_seconds: float) -> dict:
-    """A results dict (``metanet`` holds ``name``, ``n_params``, ``config``)."""
-    return {
-        "schema": SCHEMA_ID,
-        "task": task.name, "config": task.config, "target": task.target, "task_type": task.task_type,
-        "zoo": {"path_or_repo_id": task.zoo, "revision": task.revision, "fingerprint": fingerprint},
-        "metanet": dict(metanet),
-        "protocol": dict(protocol),
-        "seeds": [r.seed for r in per_seed],
-        "per_seed": [r.to_json() for r in per_seed],
-        "metrics": summarize(per_seed),
-        "environment": environment(),
-        "timings": {"total_seconds": total_seconds},
-        "created": created_now(),
-    }
+@dataclass(frozen=True)
+class Summary:
+    """One metric over a results file: mean and sample std over seeds (``None`` for one run) and
+    the bootstrap interval over test networks of the seed-averaged metric."""
+
+    mean: float
+    std: float | None
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class ZooRef:
+    """Which zoo a result was measured on."""
+
+    path_or_repo_id: str
+    revision: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class MetanetInfo:
+    """The metanet of a result: its name, parameter count (None for tree ensembles) and hyperparameters."""
+
+    name: str
+    n_params: int | None
+    hparams: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """A hyperparameter searched on the validation split: the grid, each value's validation
+    score (per seed and mean) and the value chosen."""
+
+    hparam: str
+    grid: list[float]
+    chosen: float
+    selection: str
+    validation: list[dict[str, Any]]
+
+
+def summarize(task: Task, per_seed: Sequence[SeedResult]) -> dict[str, Summary]:
+    """Every metric of ``per_seed`` (test predictions of ``task``) as a :class:`Summary`."""
+    truth = task.targets("test")
+    predictions = [[r.predictions[m] for m in truth] for r in per_seed]
+    out = {}
+    for metric in task.metrics:
+        mean, std = stats.mean_std([r.metrics[metric] for r in per_seed])
+        low, high = stats.interval(metric, list(truth.values()), predictions)
+        out[metric] = Summary(mean, std, low, high)
+    return out
+
+
+@dataclass(frozen=True)
+class Results:
+    """One metanet on one task of one zoo: the typed form of a ``gmn-bench/results/v2`` file.
+
+    :meth:`build` assembles it from per-seed results; :meth:`save` / :meth:`load` write and read
+    the JSON file (validated both ways); :meth:`to_json` / :meth:`from_json` convert.
+    """
+
+    task: str
+    config: str
+    target: str
+    task_type: str
+    zoo: ZooRef
+    metanet: MetanetInfo
+    protocol: dict[str, Any]
+    tuning: Tuning | None
+    deterministic: bool
+    per_seed: list[SeedResult]
+    n_test: int
+    metrics: dict[str, Summary]
+    environment: dict[str, Any] = field(default_factory=environment)
+    timings: dict[str, float] = field(default_factory=dict)
+    created: str = field(default_factory=created_now)
+    uncertainty: dict[str, Any] = field(default_factory=uncertainty_settings)
+
+    schema: ClassVar[str] = RESULTS_SCHEMA_ID
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.per_seed]
+
+    @classmethod
+    def build(cls, task: Task, fingerprint: str, metanet: MetanetInfo, protocol: Mapping[str, Any],
+              tuning: Tuning | None, per_seed: Sequence[SeedResult], deterministic: bool,
+              total_seconds: float) -> "Results":
+        """The results of ``per_seed`` on ``task``, summarized (:func:`summarize`) and stamped now."""
+        return cls(task.name, task.config, task.target, task.task_type,
+                   ZooRef(task.zoo, task.revision, fingerprint), metanet, dict(protocol), tuning, deterministic,
+                   list(per_seed), len(per_seed[0].predictions), summarize(task, per_seed),
+                   timings={"total_seconds": total_seconds})
+
+    def to_json(self) -> dict:
+        """The JSON document (``schema`` first)."""
+        document = {"schema": self.schema, **asdict(self)}
+        document["seeds"] = self.seeds
+        return document
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any], where: str = "results") -> "Results":
+        """Validate ``document`` (schema and consistency) and return it typed; raises
+        :class:`ResultsFormatError` naming ``where``, the place and the problem."""
+        if check_schema(document, where) != RESULTS_SCHEMA_ID:
+            raise ResultsFormatError(f"{where}: a {document['schema']} file, not {RESULTS_SCHEMA_ID}")
+        problems = _consistency_problems(document)
+        if problems:
+            raise ResultsFormatError(f"{where}: " + "; ".join(problems))
+        fields = {k: document[k] for k in ("task", "config", "target", "task_type", "protocol", "deterministic",
+                                           "n_test", "environment", "timings", "created", "uncertainty")}
+        tuning = document["tuning"]
+        return cls(**fields, zoo=ZooRef(**document["zoo"]), metanet=MetanetInfo(**document["metanet"]),
+                   tuning=Tuning(**tuning) if tuning is not None else None,
+                   per_seed=[SeedResult(**r) for r in document["per_seed"]],
+                   metrics={m: Summary(**s) for m, s in document["metrics"].items()})
+
+    def save(self, path: str | Path) -> Path:
+        """Validate and write the results as indented JSON to ``path`` (folders created); returns ``path``."""
+        document = self.to_json()
+        Results.from_json(document, str(path))
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Results":
+        """The validated results file at ``path``."""
+        return cls.from_json(_read(path), str(path))
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def _consistency_problems(results: Mapping[str, Any]) -> list[str]:
@@ -130,47 +285,28 @@ def _consistency_problems(results: Mapping[str, Any]) -> list[str]:
     problems = []
     if results["seeds"] != [r["seed"] for r in per_seed]:
         problems.append(f"seeds {results['seeds']} do not match the per_seed seeds {[r['seed'] for r in per_seed]}")
+    if results["deterministic"] and len(per_seed) != 1:
+        problems.append(f"a deterministic metanet is run once, but there are {len(per_seed)} seeds")
     for r in per_seed:
         if set(r["metrics"]) != set(results["metrics"]):
             problems.append(f"per_seed seed {r['seed']}: metrics {sorted(r['metrics'])} differ from the summary's "
                             f"{sorted(results['metrics'])}")
         if set(r["predictions"]) != set(per_seed[0]["predictions"]):
             problems.append(f"per_seed seed {r['seed']}: predicts other model ids than seed {per_seed[0]['seed']}")
+    if results["n_test"] != len(per_seed[0]["predictions"]):
+        problems.append(f"n_test {results['n_test']} is not the {len(per_seed[0]['predictions'])} predicted networks")
     for name, summary in results["metrics"].items():
         values = [r["metrics"].get(name) for r in per_seed]
-        if None not in values and not math.isclose(summary["mean"], statistics.fmean(values), rel_tol=1e-9, abs_tol=1e-12):
+        if None in values:
+            continue
+        mean, std = stats.mean_std(values)
+        if not _close(summary["mean"], mean):
             problems.append(f"metrics.{name}.mean {summary['mean']} is not the mean of the per-seed values {values}")
+        if not _close(summary["std"], std):
+            problems.append(f"metrics.{name}.std {summary['std']} is not the sample std of the per-seed values {values}")
+        if summary["ci_low"] > summary["ci_high"]:
+            problems.append(f"metrics.{name}: ci_low {summary['ci_low']} is above ci_high {summary['ci_high']}")
+    tuning = results["tuning"]
+    if tuning is not None and tuning["chosen"] not in tuning["grid"]:
+        problems.append(f"tuning.chosen {tuning['chosen']} is not in the grid {tuning['grid']}")
     return problems
-
-
-def validate_results(results: str | Path | Mapping[str, Any]) -> dict:
-    """Check a results file (path) or dict against the schema and for consistency; return the dict.
-
-    Raises :class:`ResultsFormatError` naming the file, the place (JSON path) and the problem.
-    """
-    where = str(results) if isinstance(results, (str, Path)) else "results"
-    if isinstance(results, (str, Path)):
-        try:
-            results = json.loads(Path(results).read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise ResultsFormatError(f"{where}: not a readable JSON file: {e}") from e
-    validator = jsonschema.Draft202012Validator(results_schema(), format_checker=jsonschema.FormatChecker())
-    errors = sorted(validator.iter_errors(results), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        place = "/".join(str(p) for p in e.absolute_path) or "(top level)"
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise ResultsFormatError(f"{where}: at {place}: {e.message}{more}")
-    problems = _consistency_problems(results)
-    if problems:
-        raise ResultsFormatError(f"{where}: " + "; ".join(problems))
-    return dict(results)
-
-
-def write_results(results: Mapping[str, Any], path: str | Path) -> Path:
-    """Validate ``results`` and write it as indented JSON to ``path`` (folders created)."""
-    validate_results(results)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    return path

@@ -1,82 +1,123 @@
-"""Evaluate a registered metanet on a task over seeds, and write its results file and plot."""
+"""Evaluate a metanet on a task over seeds, with an equal tuning budget, and write its results and plot.
+
+The tuning budget (the GMN paper's protocol: hyperparameters chosen on the validation split):
+every torch metanet is trained with each learning rate of the same grid (:data:`LR_GRID` by
+default), every seed at every rate. The learning rate is chosen **once per metanet and task**:
+the rate whose mean best-epoch validation score (the task's rank metric) over the seeds is
+highest (ties: the earlier grid value); the reported test results are those seeds at that rate.
+A deterministic metanet (``deterministic = True``: a seed changes nothing) runs one seed.
+"""
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import torch
+import numpy as np
 
-from ..metanets import METANETS, check_applicable
+from ..metanets import METANETS, Metanet, SklearnMetanet, TorchMetanet
 from ..tasks import SPLITS, Task, TaskInputError, zoo_fingerprint
+from .objective import Objective
 from .protocol import (
     BATCH_SIZE,
-    LEARNING_RATE,
-    Objective,
     featurize_matrix,
     featurize_splits,
     fit_seed,
     train_seed,
 )
 from .report import plot_results
-from .results import make_results, write_results
+from .results import MetanetInfo, Results, Tuning
 
 DEFAULT_SEEDS = (0, 1, 2)
-DEFAULT_EPOCHS = 100
+LR_GRID = (3e-4, 1e-3, 3e-3)
+LR_SELECTION = ("once per metanet and task: the grid value with the highest mean over seeds of the best-epoch "
+                "validation {metric} (ties: the earlier value)")
 
 
-def resolve_metanet(name: str) -> type:
-    """The class registered as ``name`` in :data:`gmn_bench.metanets.METANETS`."""
-    if name not in METANETS:
-        raise TaskInputError(f"unknown metanet {name!r}; expected one of {sorted(METANETS)}")
-    return METANETS[name]
+def resolve_metanet(metanet: str | type) -> type[Metanet]:
+    """The class registered as ``metanet`` in :data:`gmn_bench.metanets.METANETS`, or ``metanet``
+    itself if it is a concrete :class:`~gmn_bench.metanets.Metanet` subclass with a ``name``."""
+    if isinstance(metanet, str):
+        if metanet not in METANETS:
+            raise TaskInputError(f"unknown metanet {metanet!r}; expected one of {sorted(METANETS)}")
+        return METANETS[metanet]
+    if not (isinstance(metanet, type) and issubclass(metanet, (TorchMetanet, SklearnMetanet))):
+        raise TaskInputError(f"a metanet must be a registered name or a subclass of gmn_bench.metanets.TorchMetanet "
+                             f"or SklearnMetanet, got {metanet!r}")
+    if not isinstance(getattr(metanet, "name", None), str) or not metanet.name:
+        raise TaskInputError(f"metanet class {metanet.__name__} needs a class attribute `name` (a string)")
+    return metanet
 
 
-def _is_torch(cls: type) -> bool:
-    return isinstance(cls, type) and issubclass(cls, torch.nn.Module)
+def _mean_score(scores: Sequence[float]) -> float:
+    return float(np.mean([s if math.isfinite(s) else -math.inf for s in scores]))
 
 
-def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEFAULT_SEEDS,
-                     epochs: int | None = None, device: str = "cpu", metanet_kwargs: Mapping[str, Any] | None = None,
-                     progress: bool = True, feature_cache: dict | None = None) -> dict:
-    """Results dict (``gmn-bench/results/v1``) of ``metanet`` (registry name or class) on ``task``.
+def _train_torch(cls: type[TorchMetanet], task: Task, seeds: Sequence[int], epochs: int, lr_grid: Sequence[float],
+                 device: str, hparams: Mapping[str, Any], progress: bool, feature_cache: dict | None,
+                 save_dir: Path | None) -> tuple[list, MetanetInfo, dict, Tuning]:
+    objective = Objective.for_task(task)
+    data = featurize_splits(cls(out_dim=objective.out_dim, **hparams), task, progress, feature_cache)
+    runs = {lr: [train_seed(cls, hparams, task, data, objective, s, epochs, lr, device, progress) for s in seeds]
+            for lr in lr_grid}
+    validation = [{"value": lr, "mean": _mean_score([score for *_, score in runs[lr]]),
+                   "per_seed": [score for *_, score in runs[lr]]} for lr in lr_grid]
+    chosen = max(validation, key=lambda v: v["mean"])["value"]  # max keeps the first of equal means
+    if save_dir is not None:
+        for result, fitted, _ in runs[chosen]:
+            fitted.save(save_dir / f"seed-{result.seed}")
+    model = runs[chosen][0][1].module
+    info = MetanetInfo(cls.name, sum(p.numel() for p in model.parameters()), model.hparams())
+    protocol = {"optimizer": "adam", "learning_rate": chosen, "batch_size": BATCH_SIZE, "epochs": epochs,
+                "model_selection": f"best validation {task.rank_metric} epoch", "device": device,
+                "objective": objective.describe()}
+    tuning = Tuning("learning_rate", list(lr_grid), chosen, LR_SELECTION.format(metric=task.rank_metric), validation)
+    return [result for result, *_ in runs[chosen]], info, protocol, tuning
+
+
+def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEFAULT_SEEDS, epochs: int | None = None,
+                     lr_grid: Sequence[float] = LR_GRID, device: str = "cpu", hparams: Mapping[str, Any] | None = None,
+                     progress: bool = True, feature_cache: dict | None = None,
+                     save_dir: str | Path | None = None) -> Results:
+    """:class:`Results` of ``metanet`` (registry name or :class:`~gmn_bench.metanets.Metanet`
+    subclass) built with ``hparams`` on ``task``.
 
     Torch metanets are trained with the standard protocol (:mod:`.protocol`) for ``epochs``
-    epochs per seed (default: the class's ``default_epochs``, else :data:`DEFAULT_EPOCHS`);
-    scikit-learn metanets fit once per seed. Raises
-    :class:`~gmn_bench.metanets.MetanetNotApplicable` if the metanet cannot read the zoo.
+    epochs (default: the class's ``default_epochs``) at every learning rate of ``lr_grid``, the
+    rate chosen on validation (module docstring); with ``save_dir`` the trained metanet of each
+    seed at that rate is saved to ``<save_dir>/seed-<seed>/`` (:meth:`FittedMetanet.save`).
+    Scikit-learn metanets fit once per seed. A deterministic metanet runs ``seeds[0]`` only.
+    Raises :class:`~gmn_bench.metanets.MetanetNotApplicable` if the metanet cannot read the zoo.
     ``feature_cache``: a dict kept across calls on one zoo so rows are featurized only once.
     """
     start = time.perf_counter()
-    cls = resolve_metanet(metanet) if isinstance(metanet, str) else metanet
-    kwargs = dict(metanet_kwargs or {})
-    if not seeds:
-        raise ValueError("at least one seed is needed")
-    check_applicable(cls, [r for s in SPLITS for r in task.rows(s).select_columns(["model_id", "arch"])])
-    if _is_torch(cls):
-        epochs = epochs or getattr(cls, "default_epochs", DEFAULT_EPOCHS)
-        objective = Objective(task.task_type, task.targets("train").values(), task.classes)
-        data = featurize_splits(cls(out_dim=objective.out_dim, **kwargs), task, objective, progress, feature_cache)
-        runs = [train_seed(cls, kwargs, task, data, objective, s, epochs, device, progress) for s in seeds]
-        model = runs[0][1].module
-        info = {"name": cls.name, "n_params": sum(p.numel() for p in model.parameters()), "config": model.config()}
-        protocol = {"optimizer": "adam", "learning_rate": LEARNING_RATE, "batch_size": BATCH_SIZE, "epochs": epochs,
-                    "model_selection": f"best validation {task.rank_metric}", "device": device,
-                    **objective.describe()}
+    cls = resolve_metanet(metanet)
+    hparams = dict(hparams or {})
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be one or more distinct integers, got {seeds}")
+    if not lr_grid or any(not (isinstance(lr, (int, float)) and lr > 0) for lr in lr_grid):
+        raise ValueError(f"lr_grid must hold one or more positive learning rates, got {list(lr_grid)}")
+    if cls.deterministic:
+        seeds = seeds[:1]
+    cls.check_rows([r for s in SPLITS for r in task.rows(s).select_columns(["model_id", "arch"])])
+    if issubclass(cls, TorchMetanet):
+        epochs = cls.default_epochs if epochs is None else epochs
+        per_seed, info, protocol, tuning = _train_torch(cls, task, seeds, epochs, lr_grid, device, hparams, progress,
+                                                        feature_cache, Path(save_dir) if save_dir else None)
     else:
-        metanet_obj = cls(**kwargs)
+        metanet_obj = cls(**hparams)
         features = {s: featurize_matrix(metanet_obj, task, s, progress, feature_cache) for s in ("train", "test")}
-        runs = [fit_seed(metanet_obj, task, features, s) for s in seeds]
-        info = {"name": cls.name, "n_params": None, "config": metanet_obj.config()}
+        per_seed = [fit_seed(metanet_obj, task, features, s)[0] for s in seeds]
+        info, tuning = MetanetInfo(cls.name, None, metanet_obj.hparams()), None
         protocol = {"fit": "training split", "model_selection": "none"}
-    per_seed = [r for r, _ in runs]
-    return make_results(task, zoo_fingerprint(task.zoo, task.revision), info, protocol, per_seed,
-                        time.perf_counter() - start)
+    return Results.build(task, zoo_fingerprint(task.zoo, task.revision), info, protocol, tuning, per_seed,
+                         cls.deterministic, time.perf_counter() - start)
 
 
-def save_results(results: Mapping[str, Any], task: Task, out_dir: str | Path) -> Path:
+def save_results(results: Results, task: Task, out_dir: str | Path) -> Path:
     """Write ``<out_dir>/<task>__<metanet>.json`` and the plot ``.png`` beside it; return the JSON path."""
-    path = Path(out_dir) / f"{results['task']}__{results['metanet']['name']}.json"
-    write_results(results, path)
+    path = results.save(Path(out_dir) / f"{results.task}__{results.metanet.name}.json")
     plot_results(results, task.targets("test"), path.with_suffix(".png"))
     return path

@@ -6,7 +6,8 @@
   format and its limits in :mod:`gmn_bench.leaderboard.schema` and the zoo registry in
   :mod:`gmn_bench.leaderboard.zoos`;
 * :func:`build_board` (:mod:`gmn_bench.leaderboard.score`, which states the ranking, tie and copy
-  rules), the board's own record of its submissions (:mod:`gmn_bench.leaderboard.ledger`) and
+  rules; what the board says about uncertainty beside the ranks: :mod:`gmn_bench.leaderboard.uncertainty`),
+  the board's own record of its submissions (:mod:`gmn_bench.leaderboard.ledger`) and
   :func:`write_board` (:mod:`gmn_bench.leaderboard.render`): ``README.md`` and ``index.html``;
 * :func:`rebuild`: all of it (``gmn-bench leaderboard`` / ``python -m gmn_bench.leaderboard``).
 

@@ -15,18 +15,25 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from gmn_bench.evaluation.stats import CONFIDENCE
 from gmn_bench.tasks import TASKS
 
 from .escape import html_text, markdown, markdown_link, plot_label
-from .score import RANK_DECIMALS, Board, Entry
+from .score import Board, Entry
+from .uncertainty import Comparison, EntryStatistics
 
+_CI = f"{CONFIDENCE:.0%} CI"
 RULES = ("Each task ranks by its rank metric (Kendall's tau for regression tasks, accuracy for "
          "classification; higher is better), re-scored by the leaderboard from the submitted test-set "
-         "predictions and averaged over seeds (± is the standard deviation over seeds). Scores equal when "
-         f"rounded to {RANK_DECIMALS} decimals share a rank; tied rows are listed in the order the board "
-         "first saw them (the Submitted date is the board's own record), then by metanet name. A copy of "
-         "an earlier entry's predictions is rejected. Other metrics are shown, not ranked: regression R² and RMSE, "
-         "classification macro-F1.")
+         "predictions and averaged over seeds: mean ± sample standard deviation over seeds (\"1 run\" for a "
+         f"deterministic metanet). {_CI}: bootstrap interval of the score over the n test networks. "
+         "\"vs leader\": the score minus the leader's on the same test networks, with its paired bootstrap "
+         f"{_CI}; ≈ marks entries statistically indistinguishable from the leader (the interval contains 0). "
+         "\"over trivial\": the same paired difference to the best trivial baseline (constant, architecture "
+         "only). Exactly equal scores share a rank; tied rows are listed in the order the board first saw them "
+         "(the Submitted date is the board's own record), then by metanet name. A copy of an earlier entry's "
+         "predictions is rejected. Other metrics are shown, not ranked: regression R² and RMSE, classification "
+         "macro-F1.")
 
 
 def _metric_columns(entries: list[Entry]) -> list[str]:
@@ -34,8 +41,39 @@ def _metric_columns(entries: list[Entry]) -> list[str]:
     return [first.rank_metric, *(m for m in first.mean if m != first.rank_metric)]
 
 
-def _notes(entry: Entry) -> str:
+def _headers(metrics: list[str]) -> list[str]:
+    return ["Rank", "Metanet", f"{metrics[0]} (mean ± std)", _CI, "vs leader", "over trivial", *metrics[1:], "n",
+            "Seeds", "Params", "Authors", "Submitted", "Paper", "Notes"]
+
+
+def _mean_std(entry: Entry, metric: str) -> str:
+    std = entry.score.std[metric]
+    return f"{entry.score.mean[metric]:.4f} " + (f"± {std:.4f}" if std is not None else "(1 run)")
+
+
+def _interval(stats: EntryStatistics) -> str:
+    return f"[{stats.interval[0]:.4f}, {stats.interval[1]:.4f}]"
+
+
+def _comparison(comparison: Comparison | None, missing: str) -> str:
+    if comparison is None:
+        return missing
+    mark = " ≈" if comparison.indistinguishable else ""
+    return f"{comparison.difference:+.4f} [{comparison.low:+.4f}, {comparison.high:+.4f}]{mark}"
+
+
+def _vs_leader(stats: EntryStatistics) -> str:
+    return _comparison(stats.vs_leader, "leader")
+
+
+def _margin(stats: EntryStatistics) -> str:
+    return _comparison(stats.margin, "—")
+
+
+def _notes(entry: Entry, stats: EntryStatistics) -> str:
     notes = ["reference"] if entry.record.reference else []
+    if stats.vs_leader is not None and stats.vs_leader.indistinguishable:
+        notes.append("indistinguishable from the leader")
     if entry.score.mismatches:
         notes.append(f"claimed scores differ from re-scored ({len(entry.score.mismatches)})")
     return "; ".join(notes)
@@ -50,16 +88,17 @@ def render_markdown(board: Board) -> str:
     for task, entries in board.tasks.items():
         metrics = _metric_columns(entries)
         zoos = sorted({e.submission.zoo.name for e in entries})
+        headers = _headers(metrics)
         lines += [f"## {task}", "", f"{TASKS[task].description} Zoo: {markdown(', '.join(zoos))}.", "",
-                  "| Rank | Metanet | " + " | ".join(metrics) + " | Seeds | Params | Authors | Submitted | Paper | Notes |",
-                  "|" + "---|" * (len(metrics) + 8)]
+                  "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         for e in entries:
-            meta = e.submission.manifest
+            meta, stats = e.submission.manifest, board.statistics[task][e.submission.id]
             cells = [str(e.rank), markdown_link(meta["metanet"]["name"], meta["metanet"]["code"]),
-                     *(f"{e.score.mean[m]:.4f} ± {e.score.std[m]:.4f}" for m in metrics), str(len(e.score.seeds)),
+                     _mean_std(e, metrics[0]), _interval(stats), _vs_leader(stats), _margin(stats),
+                     *(_mean_std(e, m) for m in metrics[1:]), str(e.score.n_test), str(len(e.score.seeds)),
                      _params(e.score.n_params), markdown(", ".join(meta["authors"])), e.record.first_seen[:10],
                      markdown_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",
-                     markdown(_notes(e))]
+                     markdown(_notes(e, stats))]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     if board.rejected:
@@ -69,7 +108,8 @@ def render_markdown(board: Board) -> str:
 
 
 def _plot_svg(board: Board) -> str:
-    """Horizontal bars of each entry's rank metric (mean ± std over seeds), one panel per task."""
+    """Horizontal bars of each entry's rank metric (mean over seeds) with its 95% interval over
+    test networks, one panel per task, n in its title."""
     import matplotlib
 
     tasks = list(board.tasks.items())
@@ -82,12 +122,15 @@ def _plot_svg(board: Board) -> str:
         for ax, (task, entries) in zip(axes, tasks, strict=True):
             names = [plot_label(e.submission.manifest["metanet"]["name"]) for e in entries][::-1]
             values = [e.value for e in entries][::-1]
-            errors = [e.score.std[e.score.rank_metric] for e in entries][::-1]
+            intervals = [board.statistics[task][e.submission.id].interval for e in entries][::-1]
+            errors = [[v - low for v, (low, _) in zip(values, intervals)],
+                      [high - v for v, (_, high) in zip(values, intervals)]]
             colors = ["#8c8c8c" if e.record.reference else "#3b6fb6" for e in entries][::-1]
             ax.barh(range(len(entries)), values, xerr=errors, color=colors, capsize=3)
             ax.set_yticks(range(len(entries)), names)
             ax.axvline(0, color="black", linewidth=0.8)
-            ax.set_title(task, fontsize=10, loc="left")
+            sizes = sorted({e.score.n_test for e in entries})
+            ax.set_title(f"{task} (n = {', '.join(map(str, sizes))} test networks)", fontsize=10, loc="left")
             ax.set_xlabel(entries[0].score.rank_metric)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
@@ -142,23 +185,27 @@ def _link(text: str, url: str | None) -> str:
     return f'<a href="{html_text(url)}" rel="noopener nofollow">{html_text(text)}</a>' if url else html_text(text)
 
 
-def _html_table(task: str, entries: list[Entry]) -> str:
+def _html_table(task: str, entries: list[Entry], statistics: dict[str, EntryStatistics]) -> str:
     metrics = _metric_columns(entries)
-    headers = ["Rank", "Metanet", *metrics, "Seeds", "Params", "Authors", "Submitted", "Paper", "Notes"]
+    headers = _headers(metrics)
     rows = []
     for e in entries:
-        meta = e.submission.manifest
+        meta, stats = e.submission.manifest, statistics[e.submission.id]
         cells = [_cell(str(e.rank), e.rank, numeric=True),
                  _cell(_link(meta["metanet"]["name"], meta["metanet"]["code"]), meta["metanet"]["name"], raw=True),
-                 *(_cell(f"{e.score.mean[m]:.4f} ± {e.score.std[m]:.4f}", repr(e.score.mean[m]), numeric=True)
-                   for m in metrics),
+                 _cell(_mean_std(e, metrics[0]), repr(e.value), numeric=True),
+                 _cell(_interval(stats), repr(stats.interval[0]), numeric=True),
+                 _cell(_vs_leader(stats), repr(stats.vs_leader.difference if stats.vs_leader else 0.0), numeric=True),
+                 _cell(_margin(stats), repr(stats.margin.difference) if stats.margin else "", numeric=True),
+                 *(_cell(_mean_std(e, m), repr(e.score.mean[m]), numeric=True) for m in metrics[1:]),
+                 _cell(str(e.score.n_test), e.score.n_test, numeric=True),
                  _cell(str(len(e.score.seeds)), len(e.score.seeds), numeric=True),
                  _cell(_params(e.score.n_params), e.score.n_params or "", numeric=True),
                  _cell(", ".join(meta["authors"]), ", ".join(meta["authors"])),
                  _cell(e.record.first_seen[:10], e.record.first_seen),
                  _cell(_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",
                        meta["metanet"]["paper"] or "", raw=True),
-                 _cell(_notes(e), _notes(e))]
+                 _cell(_notes(e, stats), _notes(e, stats))]
         css = ' class="reference"' if e.record.reference else ""
         rows.append(f'<tr{css} data-submission="{html_text(e.submission.id)}">' + "".join(cells) + "</tr>")
     head = "".join(f'<th scope="col" title="click to sort">{html.escape(h)}</th>' for h in headers)
@@ -170,9 +217,11 @@ def _html_table(task: str, entries: list[Entry]) -> str:
 
 def render_html(board: Board) -> str:
     """The board as one self-contained HTML page (inline CSS, JS and SVG; no external resources)."""
-    tables = "".join(_html_table(t, e) for t, e in board.tasks.items()) or "<p>No submissions yet.</p>"
+    tables = "".join(_html_table(t, e, board.statistics[t]) for t, e in board.tasks.items()) or \
+        "<p>No submissions yet.</p>"
     plot = (f"<h2>Scores</h2><figure>{_plot_svg(board)}<figcaption>Each task's rank metric, mean over seeds with "
-            "± one standard deviation; grey bars are the reference metanets.</figcaption></figure>") if board.tasks else ""
+            f"its {_CI} over the n test networks; grey bars are the reference metanets.</figcaption></figure>"
+            ) if board.tasks else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>gmn-bench leaderboard</title><style>{_CSS}</style></head><body>"

@@ -6,8 +6,9 @@ A submission is one folder ``submissions/<submission-id>/`` holding exactly:
   paper and code links, authors, zoo repo id / revision / fingerprint, the submitter's own
   packaging time, tasks);
 * ``<task>.json`` for every task the manifest lists: the ``gmn-bench evaluate`` results file,
-  :data:`RESULTS_SCHEMA`, whose ``per_seed[*].predictions`` map every test ``model_id`` to a
-  prediction (a number, or a class label for classification tasks).
+  :data:`RESULTS_SCHEMA` (the one schema of the format, ``gmn_bench/evaluation/schemas/results.json``),
+  whose ``per_seed[*].predictions`` map every test ``model_id`` to a prediction (a number, or a
+  class label for classification tasks).
 
 Nothing else: no other names, sub-folders, links or executable files, and nothing beyond
 :data:`LIMITS`. The predictions are re-scored by the leaderboard; the ``metrics`` a file claims are
@@ -22,8 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gmn_bench.evaluation.results import results_schema
+
 SUBMISSION_FORMAT = "gmn-bench/submission/v2"
-RESULTS_FORMAT = "gmn-bench/results/v1"
+RESULTS_SCHEMA = results_schema()
 MANIFEST_NAME = "submission.json"
 ID_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]|\.(?!\.)){0,95}$"
 """Submission ids: lower-case letters, digits, ``-``, ``_`` and single dots; at most 96 characters."""
@@ -54,7 +57,6 @@ _FINGERPRINT = {"type": "string", "pattern": r"^sha256:[0-9a-f]{64}$"}
 _REVISION = {"anyOf": [{"type": "null"}, {"type": "string", "minLength": 1, "maxLength": 100,
                                           "pattern": "^[^" + _NO_CONTROL + "]+$"}]}
 _N_PARAMS = {"type": ["integer", "null"], "minimum": 0, "maximum": 2**53}  # null: no parameter count (e.g. trees)
-_METRICS = {"type": "object", "additionalProperties": {"type": "number"}}
 
 ZOO_SCHEMA = {
     "type": "object",
@@ -84,34 +86,5 @@ SUBMISSION_SCHEMA = {
                       "description": "when the submitter packaged it (their clock): shown nowhere, ranks nothing"},
         "tasks": {"type": "array", "minItems": 1, "maxItems": 64, "uniqueItems": True,
                   "items": {"type": "string", "pattern": TASK_NAME_PATTERN}},
-    },
-}
-
-RESULTS_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "gmn-bench results file (gmn-bench evaluate)",
-    "type": "object",
-    "required": ["schema", "task", "config", "target", "task_type", "zoo", "metanet", "seeds", "per_seed", "metrics"],
-    "properties": {
-        "schema": {"const": RESULTS_FORMAT},
-        "task": {"type": "string", "pattern": TASK_NAME_PATTERN},
-        "config": {"type": "string"},
-        "target": {"type": "string"},
-        "task_type": {"enum": ["regression", "classification"]},
-        "zoo": ZOO_SCHEMA,
-        "metanet": {"type": "object", "required": ["name", "n_params"],
-                    "properties": {"name": _TEXT, "n_params": _N_PARAMS, "config": {"type": "object"}}},
-        "seeds": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "integer"}},
-        "per_seed": {
-            "type": "array", "minItems": 1,
-            "items": {"type": "object", "required": ["seed", "metrics", "predictions"],
-                      "properties": {"seed": {"type": "integer"}, "metrics": _METRICS,
-                                     "predictions": {"type": "object", "minProperties": 1,
-                                                     "additionalProperties": {"type": ["number", "string"]}}}},
-        },
-        "metrics": {"type": "object", "additionalProperties": {
-            "type": "object", "required": ["mean", "std"],
-            "properties": {"mean": {"type": "number"}, "std": {"type": "number"}}}},
-        "created": {"type": "string"},
     },
 }

@@ -4,8 +4,9 @@ Ranking rules (also printed on the rendered board):
 
 * each task ranks by its ``rank_metric`` (Kendall's tau for regression, accuracy for
   classification; higher is better), re-scored by the leaderboard and averaged over seeds;
-* scores are compared rounded to :data:`RANK_DECIMALS` decimals: equal rounded scores share a
-  rank (competition ranking: 1, 1, 3);
+* only exactly equal scores share a rank (competition ranking: 1, 1, 3); whether two scores
+  differ beyond the noise of the test networks is a statistical question, answered beside the
+  ranks (:mod:`gmn_bench.leaderboard.uncertainty`), not by rounding;
 * within a tie, rows are listed by the order in which the board first saw them (its ledger,
   :mod:`gmn_bench.leaderboard.ledger`; never a date the submission states), then metanet name,
   then submission id.
@@ -30,10 +31,9 @@ from gmn_bench.tasks import TASKS
 
 from .ledger import Ledger, Record, utc_now
 from .schema import LIMITS, Limits
+from .uncertainty import EntryStatistics, entry_statistics
 from .validate import Submission, SubmissionError, TaskScore, folder_digest, validate_submission
 from .zoos import KnownZoo
-
-RANK_DECIMALS = 4
 
 
 @dataclass(frozen=True)
@@ -63,17 +63,18 @@ class Rejection:
 @dataclass(frozen=True)
 class Board:
     """Ranked entries per task (tasks in :data:`gmn_bench.tasks.TASKS` order), the rejected folders,
-    and the ledger with every folder seen (to be saved with the board)."""
+    the ledger with every folder seen (to be saved with the board) and each entry's statistics
+    (``statistics[task][submission id]``)."""
 
     tasks: dict[str, list[Entry]]
     rejected: list[Rejection]
     ledger: Ledger
+    statistics: dict[str, dict[str, EntryStatistics]]
 
 
 def rank(submissions: list[Submission], task: str, records: Mapping[str, Record]) -> list[Entry]:
     """The entries of ``task``, ordered and ranked by the rules of this module (``records``: the ledger's)."""
-    scored = [(round(s.scores[task].mean[s.scores[task].rank_metric], RANK_DECIMALS), s) for s in submissions
-              if task in s.scores]
+    scored = [(s.scores[task].mean[s.scores[task].rank_metric], s) for s in submissions if task in s.scores]
     scored.sort(key=lambda item: (-item[0], records[item[1].id].sequence, item[1].manifest["metanet"]["name"],
                                   item[1].id))
     entries: list[Entry] = []
@@ -138,6 +139,6 @@ def build_board(submissions_dir: str | Path, zoos: dict[str, KnownZoo] | None = 
     copies = _copies(good, ledger.records)
     rejected += [Rejection(s.id, copies[s.id]) for s in good if s.id in copies]
     good = [s for s in good if s.id not in copies]
-    tasks = {name: rank(good, name, ledger.records) for name in TASKS}
-    return Board({name: entries for name, entries in tasks.items() if entries},
-                 sorted(rejected, key=lambda r: r.name), ledger)
+    tasks = {name: entries for name in TASKS if (entries := rank(good, name, ledger.records))}
+    return Board(tasks, sorted(rejected, key=lambda r: r.name), ledger,
+                 {name: entry_statistics(entries) for name, entries in tasks.items()})

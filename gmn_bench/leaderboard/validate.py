@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jsonschema
-import numpy as np
 
+from gmn_bench.evaluation.stats import mean_std
 from gmn_bench.tasks import TASKS, Task, TaskInputError, get_task
 
 from .schema import ID_PATTERN, LIMITS, MANIFEST_NAME, RESULTS_SCHEMA, SUBMISSION_SCHEMA, Limits
@@ -52,8 +52,10 @@ class SubmissionError(ValueError):
 
 @dataclass(frozen=True)
 class TaskScore:
-    """One task of a submission, re-scored: per-seed metrics and their mean/std over seeds, and a
-    digest of each seed's predictions (``None`` for a trivial one: constant, or the labels themselves)."""
+    """One task of a submission, re-scored: per-seed metrics, their mean and sample std over seeds
+    (:func:`gmn_bench.evaluation.stats.mean_std`; None for one run), a digest of each seed's
+    predictions (``None`` for a trivial one: constant, or the labels themselves), and the test truth
+    with every seed's predictions aligned to it (sorted ``model_id``), for intervals and paired tests."""
 
     task: str
     rank_metric: str
@@ -61,9 +63,16 @@ class TaskScore:
     seeds: tuple[int, ...]
     per_seed: tuple[dict[str, float], ...]
     mean: dict[str, float]
-    std: dict[str, float]
+    std: dict[str, float | None]
     mismatches: tuple[str, ...]
     prediction_digests: tuple[str | None, ...] = ()
+    y_true: tuple = ()
+    y_pred: tuple[tuple, ...] = ()
+
+    @property
+    def n_test(self) -> int:
+        """The number of test networks scored."""
+        return len(self.y_true)
 
 
 @dataclass(frozen=True)
@@ -312,11 +321,14 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
         per_seed.append(_finite_metrics(metrics, f"{where} seed {entry['seed']}"))
         mismatches += _claims(entry["metrics"], metrics, f"seed {entry['seed']}")
         digests.append(_prediction_digest(entry["predictions"], truth, task.task_type == "regression"))
-    mean = _finite_metrics({m: float(np.mean([s[m] for s in per_seed])) for m in task.metrics}, f"{where} mean")
-    std = _finite_metrics({m: float(np.std([s[m] for s in per_seed])) for m in task.metrics}, f"{where} std")
+    summaries = {m: mean_std([s[m] for s in per_seed]) for m in task.metrics}
+    mean = _finite_metrics({m: v[0] for m, v in summaries.items()}, f"{where} mean")
+    std = {m: v[1] for m, v in summaries.items()}
+    _finite_metrics({m: v for m, v in std.items() if v is not None}, f"{where} std")
     mismatches += _claims({m: v["mean"] for m, v in results["metrics"].items()}, mean, "mean")
+    y_pred = tuple(tuple(entry["predictions"][m] for m in truth) for entry in results["per_seed"])
     return TaskScore(name, task.rank_metric, results["metanet"]["n_params"], seeds, tuple(per_seed), mean, std,
-                     tuple(mismatches), tuple(digests))
+                     tuple(mismatches), tuple(digests), tuple(truth.values()), y_pred)
 
 
 def _check_manifest(manifest: Any, folder: Path) -> None:

@@ -1,18 +1,24 @@
 """Reference metanets: models that read other networks' weights.
 
-Torch metanets (``nn.Module``; ``name``, ``featurize(row) -> Data``, ``forward(batch)``,
-``config()``, constructor ``out_dim`` + hyperparameters): :class:`GMN` (Graph Metanetwork over
-parameter graphs), :class:`DeepSets`, :class:`DMC` (1-D CNN over the flattened weights),
-:class:`StatNN`, :class:`FlatMLP`. Scikit-learn metanets (``name``, ``featurize(row) -> ndarray``,
-``estimator(task_type, seed)``, ``config()``): :class:`StatNNGBT` and the trivial baselines
+The contract every metanet follows is :class:`Metanet` (:mod:`.base`): ``name``, ``featurize``,
+``hparams()``, ``default_epochs``, ``deterministic`` (a seed changes nothing) and the zoo check
+``check_rows``; a :class:`TorchMetanet` adds ``forward`` and save/load, a :class:`SklearnMetanet`
+adds ``estimator``. Torch metanets: :class:`GMN` (Graph Metanetwork over parameter graphs),
+:class:`DeepSets`, :class:`DMC` (1-D CNN over the flattened weights), :class:`StatNN`,
+:class:`FlatMLP`. Scikit-learn metanets: :class:`StatNNGBT` and the trivial baselines
 :class:`Constant` and :class:`ArchOnly` (:data:`TRIVIAL_BASELINES`: they never read a weight value).
-A metanet whose seeds change nothing says so with ``deterministic = True``.
-:data:`METANETS` maps each name to its class;
-:func:`gmn_bench.evaluation.evaluate_metanet` runs any of them. The graph hypernetwork
+:data:`METANETS` maps each name to its class (:func:`gmn_bench.evaluation.evaluate_metanet` runs any
+of them, or any other :class:`Metanet` subclass). The graph hypernetwork
 :class:`gmn_bench.metanets.ghn.GHN` (architecture -> parameters) serves the parameter-prediction
 task instead and is not in :data:`METANETS`.
 """
-from .applicability import MetanetNotApplicable, check_applicable
+from .base import (
+    DEFAULT_EPOCHS,
+    Metanet,
+    MetanetNotApplicable,
+    SklearnMetanet,
+    TorchMetanet,
+)
 from .baselines import ArchOnly, Constant
 from .deepsets import DeepSets
 from .dmc import DMC
@@ -20,10 +26,11 @@ from .flatmlp import FlatMLP
 from .gmn import GMN
 from .statnn import StatNN, StatNNGBT, statnn_features
 
-METANETS: dict[str, type] = {cls.name: cls for cls in (GMN, DeepSets, DMC, StatNN, StatNNGBT, FlatMLP, Constant,
-                                                        ArchOnly)}
+METANETS: dict[str, type[Metanet]] = {cls.name: cls for cls in (GMN, DeepSets, DMC, StatNN, StatNNGBT, FlatMLP,
+                                                                 Constant, ArchOnly)}
 TRIVIAL_BASELINES = (Constant.name, ArchOnly.name)
+"""The metanets that read no weight value: the floor every other metanet must beat."""
 
-__all__ = ["METANETS", "TRIVIAL_BASELINES", "ArchOnly", "Constant", "DMC", "DeepSets", "FlatMLP", "GMN",
-           "MetanetNotApplicable", "StatNN", "StatNNGBT",
-           "check_applicable", "statnn_features"]
+__all__ = ["DEFAULT_EPOCHS", "METANETS", "TRIVIAL_BASELINES", "ArchOnly", "Constant", "DMC", "DeepSets", "FlatMLP",
+           "GMN", "Metanet", "MetanetNotApplicable", "SklearnMetanet", "StatNN", "StatNNGBT", "TorchMetanet",
+           "statnn_features"]

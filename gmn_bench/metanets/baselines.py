@@ -6,8 +6,8 @@
   count, layer counts, fan-in/fan-out and kernel sizes, all read from tensor *shapes*), never a
   weight value. A metanet that does not beat it learns nothing beyond "which architecture is this".
 
-Both are scikit-learn metanets (``featurize(row) -> ndarray``, ``estimator(task_type, seed)``) and
-deterministic: their seed changes nothing.
+Both are scikit-learn metanets (:class:`~gmn_bench.metanets.SklearnMetanet`) and deterministic:
+their seed changes nothing (the trees have no early stopping and no subsampling).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from ..nets.architectures import FAMILIES
+from .base import SklearnMetanet
 from .tensors import layer_tensors
 
 ARCH_FEATURES = (*(f"family_{f}" for f in FAMILIES), "log10_params", "layers", "linear_layers", "conv_layers",
@@ -47,7 +48,7 @@ def arch_features(row: Mapping) -> np.ndarray:
     ])
 
 
-class Constant:
+class Constant(SklearnMetanet):
     """The training split's mean target or most frequent class, for every network."""
 
     name = "constant"
@@ -59,25 +60,19 @@ class Constant:
     def estimator(self, task_type: str, seed: int):
         return DummyClassifier(strategy="most_frequent") if task_type == "classification" else DummyRegressor()
 
-    def config(self) -> dict:
-        return {}
 
-
-class ArchOnly:
+class ArchOnly(SklearnMetanet):
     """Gradient-boosted trees (scikit-learn ``HistGradientBoosting*``) on :func:`arch_features`."""
 
     name = "arch-only"
     deterministic = True
 
     def __init__(self, max_iter: int = 100, learning_rate: float = 0.05, min_samples_leaf: int = 5):
-        self._config = dict(max_iter=max_iter, learning_rate=learning_rate, min_samples_leaf=min_samples_leaf)
+        super().__init__(max_iter=max_iter, learning_rate=learning_rate, min_samples_leaf=min_samples_leaf)
 
     def featurize(self, row: Mapping) -> np.ndarray:
         return arch_features(row)
 
     def estimator(self, task_type: str, seed: int):
         cls = HistGradientBoostingClassifier if task_type == "classification" else HistGradientBoostingRegressor
-        return cls(random_state=seed, **self._config)
-
-    def config(self) -> dict:
-        return dict(self._config)
+        return cls(random_state=seed, early_stopping=False, **self._hparams)

@@ -13,10 +13,10 @@ import math
 from typing import Mapping
 
 import torch
-from torch import nn
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import global_add_pool, global_mean_pool
 
+from .base import TorchMetanet
 from .layers import input_standardizer, mlp
 from .tensors import TENSOR_KINDS, layer_tensors
 
@@ -31,16 +31,16 @@ def _order_statistics(values: torch.Tensor, k: int) -> torch.Tensor:
     return values.sort().values[index]
 
 
-class DeepSets(nn.Module):
+class DeepSets(TorchMetanet):
     """DeepSets metanet; see the module docstring for the set elements."""
 
     name = "deepsets"
 
     def __init__(self, out_dim: int, hidden: int = 32, pool: str = "mean", max_per_tensor: int = 64):
-        super().__init__()
         if pool not in _POOLS:
             raise ValueError(f"DeepSets: pool must be one of {sorted(_POOLS)}, got {pool!r}")
-        self._config = dict(out_dim=out_dim, hidden=hidden, pool=pool, max_per_tensor=max_per_tensor)
+        super().__init__(out_dim=out_dim, hidden=hidden, pool=pool, max_per_tensor=max_per_tensor)
+        self.max_per_tensor = max_per_tensor
         self.standardize = input_standardizer(len(ELEMENT_FEATURES))
         self.phi = mlp(len(ELEMENT_FEATURES), hidden, hidden, layers=2)
         self.rho = mlp(hidden, hidden, out_dim, layers=2)
@@ -51,7 +51,7 @@ class DeepSets(nn.Module):
         last_layer = max(max(t.layer for t in tensors), 1)
         parts = []
         for t in tensors:
-            values = _order_statistics(t.values, self._config["max_per_tensor"])
+            values = _order_statistics(t.values, self.max_per_tensor)
             feats = torch.zeros(values.numel(), len(ELEMENT_FEATURES))
             feats[:, 0] = values
             feats[:, 1] = t.layer / last_layer
@@ -63,6 +63,3 @@ class DeepSets(nn.Module):
     def forward(self, batch: Batch) -> torch.Tensor:
         h = self.phi(self.standardize(batch.x))
         return self.rho(self.pool(h, batch.batch, size=batch.num_graphs))
-
-    def config(self) -> dict:
-        return dict(self._config)

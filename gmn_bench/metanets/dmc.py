@@ -18,20 +18,20 @@ import torch
 from torch import nn
 from torch_geometric.data import Batch, Data
 
+from .base import TorchMetanet
 from .layers import input_standardizer, mlp
 from .tensors import layer_tensors
 
 
-class DMC(nn.Module):
+class DMC(TorchMetanet):
     """1-D CNN over windows of the flattened weight sequence; see the module docstring."""
 
     name = "dmc"
 
     def __init__(self, out_dim: int, window: int = 2048, channels: tuple[int, ...] = (16, 32, 64, 64, 64),
                  hidden: int = 64, eval_windows: int = 8):
-        super().__init__()
-        self._config = dict(out_dim=out_dim, window=window, channels=list(channels), hidden=hidden,
-                            eval_windows=eval_windows)
+        super().__init__(out_dim=out_dim, window=window, channels=list(channels), hidden=hidden,
+                         eval_windows=eval_windows)
         self.window, self.eval_windows = window, eval_windows
         self.standardize = input_standardizer(1)
         blocks, c_in = [], 2
@@ -68,6 +68,3 @@ class DMC(nn.Module):
         owner = torch.tensor(owner, device=out.device)
         total = out.new_zeros(batch.num_graphs, out.shape[1]).index_add_(0, owner, out)
         return total / torch.bincount(owner, minlength=batch.num_graphs)[:, None]
-
-    def config(self) -> dict:
-        return dict(self._config)

@@ -14,19 +14,18 @@ import torch
 from torch import nn
 from torch_geometric.data import Batch, Data
 
-from .applicability import MetanetNotApplicable
+from .base import MetanetNotApplicable, TorchMetanet
 from .layers import input_standardizer, mlp
 from .tensors import layer_tensors
 
 
-class FlatMLP(nn.Module):
+class FlatMLP(TorchMetanet):
     """MLP on the flattened weight vector (single-architecture zoos)."""
 
     name = "flatmlp"
 
     def __init__(self, out_dim: int, hidden: int = 64, layers: int = 2):
-        super().__init__()
-        self._config = dict(out_dim=out_dim, hidden=hidden, layers=layers)
+        super().__init__(out_dim=out_dim, hidden=hidden, layers=layers)
         self.standardize = input_standardizer()
         self.first = nn.LazyLinear(hidden)
         self.rest = mlp(hidden, hidden, out_dim, layers=layers)
@@ -46,6 +45,3 @@ class FlatMLP(nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         return self.rest(torch.relu(self.first(self.standardize(batch.x))))
-
-    def config(self) -> dict:
-        return dict(self._config)

@@ -165,7 +165,7 @@ class GHN(nn.Module):
 
     def __init__(self, hidden: int = 64, layers: int = 3, max_distance: int = 50, dmax: int = 32, kernel: int = 3):
         super().__init__()
-        self._config = dict(hidden=hidden, layers=layers, max_distance=max_distance, dmax=dmax, kernel=kernel)
+        self._hparams = dict(hidden=hidden, layers=layers, max_distance=max_distance, dmax=dmax, kernel=kernel)
         self.dmax, self.kernel = dmax, kernel
         self.encoder = nn.Sequential(nn.Linear(N_FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
         self.layers = nn.ModuleList(_GatedLayer(hidden) for _ in range(layers))
@@ -177,15 +177,15 @@ class GHN(nn.Module):
                                             nn.Linear(2 * hidden, len(_ROLES) * dmax))
         self._graphs: dict[str, ArchGraph] = {}
 
-    def config(self) -> dict:
+    def hparams(self) -> dict:
         """JSON-able constructor kwargs."""
-        return dict(self._config)
+        return dict(self._hparams)
 
     def graph(self, spec: Mapping[str, Any] | str) -> ArchGraph:
         """The (cached) computational graph of ``spec``."""
         key = spec_to_json(spec)
         if key not in self._graphs:
-            self._graphs[key] = computational_graph(key, self._config["max_distance"])
+            self._graphs[key] = computational_graph(key, self._hparams["max_distance"])
         return self._graphs[key]
 
     def forward(self, specs: Sequence[Mapping[str, Any] | str]) -> list[dict[str, torch.Tensor]]:

@@ -26,6 +26,7 @@ from torch_geometric.utils import scatter
 
 from ..graphs import (ACTIVATION_CODES, EDGE_TYPES, NODE_FEATURES, NODE_TYPES, NORM_CODES, PARAMETER_FEATURES,
                       POOLING_CODES, edge_kernel_grid, to_graph)
+from .base import TorchMetanet
 
 _COL = {name: i for i, name in enumerate(NODE_FEATURES)}
 _CODES = {"node_type": NODE_TYPES, "activation": ACTIVATION_CODES, "pooling": POOLING_CODES, "norm": NORM_CODES}
@@ -88,7 +89,7 @@ class _GMNLayer(MessagePassing):
         return self.edge_out(s_j + t_i + self.edge_self(e))
 
 
-class GMN(nn.Module):
+class GMN(TorchMetanet):
     """Graph Metanetwork over :func:`gmn_bench.graphs.to_graph` parameter graphs.
 
     ``out_dim`` outputs per graph; ``hidden`` node/edge state width; ``layers`` message-passing layers;
@@ -103,11 +104,10 @@ class GMN(nn.Module):
 
     def __init__(self, out_dim: int = 1, hidden: int = 32, layers: int = 3, max_kernel: int = 5,
                  weight_scale: float = 0.01):
-        super().__init__()
         if max_kernel < 1 or max_kernel % 2 == 0:
             raise ValueError(f"GMN: max_kernel must be a positive odd integer, got {max_kernel}")
-        self._config = dict(out_dim=out_dim, hidden=hidden, layers=layers, max_kernel=max_kernel,
-                            weight_scale=weight_scale)
+        super().__init__(out_dim=out_dim, hidden=hidden, layers=layers, max_kernel=max_kernel,
+                         weight_scale=weight_scale)
         self.max_kernel, self.weight_scale = max_kernel, weight_scale
         self.node_embed = nn.Sequential(_mlp(_NODE_IN, hidden), nn.LayerNorm(hidden))
         self.edge_embed = nn.Sequential(_mlp(max_kernel ** 2 + len(EDGE_TYPES) + 3, hidden), nn.LayerNorm(hidden))
@@ -151,7 +151,3 @@ class GMN(nn.Module):
         for layer in self.layers:
             h, e = layer(h, edge_index, e)
         return self.readout(torch.cat([global_mean_pool(h, index), global_max_pool(h, index)], dim=-1))
-
-    def config(self) -> dict:
-        """JSON-able constructor kwargs."""
-        return dict(self._config)

@@ -25,6 +25,7 @@ from sklearn.ensemble import (
 from torch import nn
 from torch_geometric.data import Batch, Data
 
+from .base import SklearnMetanet, TorchMetanet
 from .layers import input_standardizer, mlp
 from .tensors import STATISTICS, layer_tensors, tensor_statistics
 
@@ -56,47 +57,42 @@ def statnn_features(row: Mapping, slots: int = 8) -> np.ndarray:
     return np.concatenate(front + pad + back)
 
 
-class StatNN(nn.Module):
+class StatNN(TorchMetanet):
     """MLP on :func:`statnn_features` (standardized with training-set statistics)."""
 
     name = "statnn"
 
     def __init__(self, out_dim: int, hidden: int = 64, layers: int = 3, slots: int = 8):
-        super().__init__()
-        self._config = dict(out_dim=out_dim, hidden=hidden, layers=layers, slots=slots)
+        super().__init__(out_dim=out_dim, hidden=hidden, layers=layers, slots=slots)
+        self.slots = slots
         in_dim = slots * len(SLOT_FEATURES)
         self.net = nn.Sequential(input_standardizer(in_dim), mlp(in_dim, hidden, out_dim, layers=layers))
 
     def featurize(self, row: Mapping) -> Data:
-        return Data(x=torch.from_numpy(statnn_features(row, self._config["slots"])).float()[None])
+        return Data(x=torch.from_numpy(statnn_features(row, self.slots)).float()[None])
 
     def forward(self, batch: Batch) -> torch.Tensor:
         return self.net(batch.x)
 
-    def config(self) -> dict:
-        return dict(self._config)
 
-
-class StatNNGBT:
+class StatNNGBT(SklearnMetanet):
     """Gradient-boosted trees on :func:`statnn_features` (a scikit-learn metanet).
 
-    :meth:`estimator` gives an unfitted ``HistGradientBoostingRegressor`` or ``...Classifier``.
+    :meth:`estimator` gives an unfitted ``HistGradientBoostingRegressor`` or ``...Classifier``
+    without early stopping; with fewer than 200,000 training networks (no subsampled binning)
+    nothing in it is random, so it is evaluated once (``deterministic``).
     """
 
     name = "statnn-gbt"
-    deterministic = True  # no subsampling: random_state changes nothing
+    deterministic = True
 
     def __init__(self, slots: int = 8, max_iter: int = 100, learning_rate: float = 0.05, min_samples_leaf: int = 5):
-        self._config = dict(slots=slots, max_iter=max_iter, learning_rate=learning_rate,
-                            min_samples_leaf=min_samples_leaf)
+        super().__init__(slots=slots, max_iter=max_iter, learning_rate=learning_rate, min_samples_leaf=min_samples_leaf)
 
     def featurize(self, row: Mapping) -> np.ndarray:
-        return statnn_features(row, self._config["slots"])
+        return statnn_features(row, self._hparams["slots"])
 
     def estimator(self, task_type: str, seed: int):
-        kwargs = {k: v for k, v in self._config.items() if k != "slots"}
+        kwargs = {k: v for k, v in self._hparams.items() if k != "slots"}
         cls = HistGradientBoostingClassifier if task_type == "classification" else HistGradientBoostingRegressor
-        return cls(random_state=seed, **kwargs)
-
-    def config(self) -> dict:
-        return dict(self._config)
+        return cls(random_state=seed, early_stopping=False, **kwargs)

@@ -83,7 +83,7 @@ def check_hyperparameters(hparams: dict) -> None:
 
 
 @torch.no_grad()
-def score(forward, images, labels, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+def batched_accuracy_and_loss(forward, images, labels, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """(accuracy, mean cross-entropy) of ``forward`` on prepared data, as float64 tensors.
 
     ``forward`` maps a batch ``[B, ...]`` to logits ``[..., B, classes]``: one network gives
@@ -97,11 +97,11 @@ def score(forward, images, labels, batch_size: int = 1000) -> tuple[torch.Tensor
     return correct.double() / len(images), loss / len(images)
 
 
-def evaluate(model, images, labels, batch_size: int = 1000, device: str = "cpu") -> tuple[float, float]:
+def accuracy_and_loss(model, images, labels, batch_size: int = 1000, device: str = "cpu") -> tuple[float, float]:
     """(accuracy, mean cross-entropy) of ``model`` in eval mode on uint8 (or prepared) ``images``."""
     model.eval()
     images, labels = prepare_data((images, labels), device)
-    accuracy, loss = score(lambda x: model(_to_input(x, model)), images, labels, batch_size)
+    accuracy, loss = batched_accuracy_and_loss(lambda x: model(_to_input(x, model)), images, labels, batch_size)
     return accuracy.item(), loss.item()
 
 
@@ -167,8 +167,8 @@ def train_network(spec, hparams, train_data, test_data, checkpoint_epochs, devic
         if epoch > 0:
             train_epoch(model, optimizer, train, hparams, generator, device)
         if epoch in wanted:
-            train_acc, train_loss = evaluate(model, *train_eval_subset(train, train_eval_images), device=device)
-            test_acc, test_loss = evaluate(model, x_test, y_test, device=device)
+            train_acc, train_loss = accuracy_and_loss(model, *train_eval_subset(train, train_eval_images), device=device)
+            test_acc, test_loss = accuracy_and_loss(model, x_test, y_test, device=device)
             state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
             checkpoints.append((epoch, state, {"train_acc": train_acc, "test_acc": test_acc,
                                                "train_loss": train_loss, "test_loss": test_loss}))

@@ -14,6 +14,10 @@ from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_sco
 
 REGRESSION_METRICS = ("r2", "kendall_tau", "rmse")
 CLASSIFICATION_METRICS = ("accuracy", "macro_f1")
+METRICS = {"regression": REGRESSION_METRICS, "classification": CLASSIFICATION_METRICS}
+"""The metrics of each task type, in reporting order."""
+RANK_METRIC = {"regression": "kendall_tau", "classification": "accuracy"}
+"""The metric each task type is ranked by (higher is better)."""
 
 
 def _r2(y_true, y_pred) -> float:

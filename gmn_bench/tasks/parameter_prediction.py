@@ -20,11 +20,12 @@ average) before every evaluation. Any other name is an error.
 images) of each network with the predicted parameters and no training, and after a fixed short
 fine-tuning (``finetune_epochs`` epochs on the first ``finetune_limit`` training images, data
 order and augmentation seeded by ``seed``, the network's own recorded optimizer, learning rate,
-weight decay, batch size, augmentation and label smoothing), as mean and std over the networks
-of each split. The same is measured for the reference rows: random initialisation (``build_model``
-seeded with the network's ``init_seed``, i.e. its zoo epoch-0 weights) with and without the
-fine-tuning, and the zoo's trained weights (the final checkpoint, with its own BatchNorm statistics).
-With ``finetune_epochs=0`` the ``+finetune`` rows are left out.
+weight decay, batch size, augmentation and label smoothing): one accuracy per network and
+weight source (:data:`WEIGHT_SOURCES`), summarised over the networks of each split by
+:mod:`gmn_bench.evaluation`. The same is measured for the reference sources: random
+initialisation (``build_model`` seeded with the network's ``init_seed``, i.e. its zoo epoch-0
+weights) with and without the fine-tuning, and the zoo's trained weights (the final checkpoint,
+with its own BatchNorm statistics). With ``finetune_epochs=0`` the ``+finetune`` sources are left out.
 """
 from __future__ import annotations
 
@@ -36,7 +37,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import datasets
-import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -45,14 +45,17 @@ from tqdm.auto import tqdm
 
 from ..nets.architectures import build_model
 from ..nets.cifar import load_cifar10, normalize
-from ..nets.training import OPTIMIZERS, evaluate, prepare_data, train_epoch
+from ..nets.training import OPTIMIZERS, accuracy_and_loss, prepare_data, train_epoch
 from ..zoo.default import DEFAULT_ZOO
 from ..zoo.weights import to_module
-from .task import TaskInputError, final_checkpoint_rows, load_task_config
+from .checks import TaskInputError
+from .definitions import PARAMETER_PREDICTION as NAME
+from .task import BaseTask, final_checkpoint_rows, load_task_config
 
-NAME = "parameter-prediction"
 TEST_SPLITS = ("id", "ood_family", "ood_size")
-ROWS = ("predicted", "predicted+finetune", "random_init", "random_init+finetune", "trained")
+WEIGHT_SOURCES = ("predicted", "predicted+finetune", "random_init", "random_init+finetune", "trained")
+"""Where the scored weights come from: the predictions (with and without fine-tuning), random
+initialisation (with and without fine-tuning) and the zoo's trained weights."""
 
 Predictions = Mapping[str, Mapping[str, torch.Tensor]]
 
@@ -90,11 +93,6 @@ def load_predictions(folder: str | Path) -> dict[str, dict[str, torch.Tensor]]:
     return out
 
 
-def _mean_std(values: list[float]) -> dict[str, float]:
-    return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
-            "n": len(values)}
-
-
 @torch.no_grad()
 def recompute_batchnorm(model: nn.Module, images: torch.Tensor, batch_size: int = 128) -> nn.Module:
     """Reset every BatchNorm's running statistics and re-estimate them (cumulative average) from
@@ -126,21 +124,21 @@ def finetune(model: nn.Module, hparams: Mapping[str, Any], images: torch.Tensor,
     return model
 
 
-class ParameterPredictionTask:
+class ParameterPredictionTask(BaseTask):
     """Parameter prediction on one zoo (Hub repo id or folder) scored on CIFAR-10 ``data``."""
 
     name = NAME
     splits = TEST_SPLITS
-    rows_reported = ROWS
 
     def __init__(self, zoo: str | Path = DEFAULT_ZOO, revision: str | None = None, data: str = "uoft-cs/cifar10",
                  test_limit: int | None = None, finetune_epochs: int = 1, finetune_limit: int | None = 1000,
                  bn_images: int = 512, seed: int = 0):
-        self.zoo, self.revision, self.data = str(zoo), revision, str(data)
+        super().__init__(zoo, revision)
+        self.data = str(data)
         self.test_limit, self.finetune_epochs, self.finetune_limit = test_limit, finetune_epochs, finetune_limit
         self.bn_images, self.seed = bn_images, seed
 
-    def config(self) -> dict:
+    def settings(self) -> dict:
         """The settings that fix the scores (recorded in results files)."""
         return {"data": self.data, "test_limit": self.test_limit, "finetune_epochs": self.finetune_epochs,
                 "finetune_limit": self.finetune_limit, "bn_images": self.bn_images, "seed": self.seed}
@@ -166,11 +164,14 @@ class ParameterPredictionTask:
         return {m: Network(m, json.loads(r["arch"]), _hparams(r), tuple(c for c in TEST_SPLITS if m in split_of[c]))
                 for m, r in self._test_rows.items()}
 
-    def test_ids(self, split: str | None = None) -> list[str]:
-        """Sorted ids of the networks to predict (all of them, or those of one test split)."""
-        if split is not None and split not in TEST_SPLITS:
-            raise TaskInputError(f"{NAME}: unknown split {split!r}; expected one of {TEST_SPLITS}")
+    def ids(self, split: str | None = None) -> list[str]:
+        """Sorted ids of the networks to predict: those of one test split, or (``None``) of all."""
+        if split is not None:
+            self._split(split)
         return [m for m, n in self.networks.items() if split is None or split in n.splits]
+
+    def _networks_of(self, split: str | None) -> str:
+        return "test architectures" if split is None else f"{split} test architectures"
 
     def architectures(self) -> dict[str, dict]:
         """The task input: ``model_id -> architecture spec`` of every test network."""
@@ -187,18 +188,14 @@ class ParameterPredictionTask:
             keep &= set(self._configs[config]["train"]["model_id"])
         return train.filter(lambda m: m in keep, input_columns="model_id")
 
-    def check(self, predictions: Predictions | str | Path) -> dict[str, dict[str, torch.Tensor]]:
-        """Validated predictions (a mapping, or a folder of safetensors files): parameters only,
-        float32. Raises :class:`TaskInputError` naming the network and tensor on any problem."""
+    def check(self, predictions: Predictions | str | Path, split: str | None = None) -> dict[str, dict[str, torch.Tensor]]:
+        """Validated predictions (a mapping, or a folder of safetensors files) of the networks of
+        ``split`` (default: every test network): parameters only, float32. Raises
+        :class:`TaskInputError` naming the network and tensor on any problem."""
         if isinstance(predictions, (str, Path)):
             predictions = load_predictions(predictions)
-        expected = set(self.networks)
-        missing, extra = sorted(expected - set(predictions)), sorted(set(predictions) - expected)
-        if missing:
-            raise TaskInputError(f"{NAME}: {len(missing)} test architectures have no predicted weights, e.g. {missing[:3]}")
-        if extra:
-            raise TaskInputError(f"{NAME}: {len(extra)} predictions are not test architectures of this zoo, e.g. {extra[:3]}")
-        return {m: self._check_state(m, predictions[m]) for m in sorted(expected)}
+        keyed = self.check_ids(predictions, split)
+        return {m: self._check_state(m, keyed[m]) for m in self.ids(split)}
 
     def _check_state(self, model_id: str, state: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         if not isinstance(state, Mapping):
@@ -233,53 +230,42 @@ class ParameterPredictionTask:
     def _test_data(self) -> tuple[torch.Tensor, torch.Tensor]:
         return load_cifar10(self.data, "test", self.test_limit)
 
-    def _score(self, network: Network, module: nn.Module, row: str) -> dict[str, float]:
-        """``{row: accuracy with no training, row+finetune: accuracy after the fixed fine-tuning}``
-        of ``module`` (the second only when ``finetune_epochs > 0``)."""
+    def _accuracies(self, network: Network, module: nn.Module, source: str) -> dict[str, float]:
+        """``{source: accuracy with no training, source+finetune: accuracy after the fixed
+        fine-tuning}`` of ``module`` (the second only when ``finetune_epochs > 0``)."""
         calibration = self._train_data[0][:self.bn_images]
-        scores = {row: evaluate(recompute_batchnorm(module, calibration), *self._test_data)[0]}
+        accuracies = {source: accuracy_and_loss(recompute_batchnorm(module, calibration), *self._test_data)[0]}
         if self.finetune_epochs > 0:
             tuned = finetune(copy.deepcopy(module), network.hparams, *self._train_data, self.finetune_epochs, self.seed)
-            scores[f"{row}+finetune"] = evaluate(recompute_batchnorm(tuned, calibration), *self._test_data)[0]
-        return scores
+            accuracies[f"{source}+finetune"] = accuracy_and_loss(recompute_batchnorm(tuned, calibration),
+                                                                 *self._test_data)[0]
+        return accuracies
 
-    def _summarise(self, per_network: dict[str, dict[str, float]]) -> dict:
-        rows = [row for row in ROWS if row in next(iter(per_network.values()))]
-        return {row: {split: _mean_std([per_network[m][row] for m in self.test_ids(split)]) for split in TEST_SPLITS}
-                for row in rows}
-
-    def evaluate(self, predictions: Predictions | str | Path, progress: bool = True) -> dict:
-        """Score predictions: ``{"metrics": {row: {split: {"mean", "std", "n"}}}, "per_network":
-        {model_id: {row: accuracy}}}`` for rows ``predicted`` and (``finetune_epochs > 0``)
-        ``predicted+finetune``."""
-        checked = self.check(predictions)
+    def evaluate(self, predictions: Predictions | str | Path, split: str | None = None,
+                 progress: bool = True) -> dict[str, dict[str, float]]:
+        """Score predicted weights of the networks of ``split`` (default: every test network):
+        ``{model_id: {source: CIFAR-10 test accuracy}}`` for the sources ``predicted`` and
+        (``finetune_epochs > 0``) ``predicted+finetune``."""
+        checked = self.check(predictions, split)
         per_network = {}
         for model_id in tqdm(checked, desc="scoring predicted weights", disable=not progress):
             module = build_model(self.networks[model_id].spec)
             module.load_state_dict(checked[model_id], strict=False)
-            per_network[model_id] = self._score(self.networks[model_id], module, "predicted")
-        return {"metrics": self._summarise(per_network), "per_network": per_network}
+            per_network[model_id] = self._accuracies(self.networks[model_id], module, "predicted")
+        return per_network
 
-    def references(self, progress: bool = True) -> dict:
-        """The reference rows (``random_init``, ``random_init+finetune``, ``trained``), same layout."""
+    def references(self, progress: bool = True) -> dict[str, dict[str, float]]:
+        """The reference sources (``random_init``, ``random_init+finetune``, ``trained``) of every
+        test network, same layout as :meth:`evaluate`."""
         per_network = {}
         for model_id, network in tqdm(self.networks.items(), desc="scoring reference weights", disable=not progress):
             torch.manual_seed(network.hparams["init_seed"])
-            per_network[model_id] = {**self._score(network, build_model(network.spec), "random_init"),
-                                     "trained": evaluate(to_module(self._test_rows[model_id]), *self._test_data)[0]}
-        return {"metrics": self._summarise(per_network), "per_network": per_network}
+            per_network[model_id] = {
+                **self._accuracies(network, build_model(network.spec), "random_init"),
+                "trained": accuracy_and_loss(to_module(self._test_rows[model_id]), *self._test_data)[0]}
+        return per_network
 
 
 def _hparams(row: Mapping[str, Any]) -> dict:
     keys = ("optimizer", "learning_rate", "weight_decay", "batch_size", "augmentation", "label_smoothing", "init_seed")
     return {k: row[k] for k in keys}
-
-
-def format_table(metrics: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
-    """A text table: one line per reported row, ``mean ± std`` accuracy per test split."""
-    lines = [f"{'weights':<22}" + "".join(f"{split:>18}" for split in TEST_SPLITS)]
-    for row in ROWS:
-        if row in metrics:
-            cells = (f"{metrics[row][s]['mean']:.3f} ± {metrics[row][s]['std']:.3f}" for s in TEST_SPLITS)
-            lines.append(f"{row:<22}" + "".join(f"{c:>18}" for c in cells))
-    return "\n".join(lines)

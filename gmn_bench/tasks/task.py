@@ -1,66 +1,30 @@
 """Standardized weight-space tasks: what is predicted, from which rows, scored how.
 
-A :class:`Task` fixes the zoo (repo id or folder, and revision), the zoo config whose
-train/validation/test splits it uses, the input (each network's *final checkpoint* row, so a
-network is one example and predictions are keyed by ``model_id``), the target and the metrics.
-:meth:`Task.evaluate` is the only scorer: like the Open Graph Benchmark's ``Evaluator`` it
-checks the predictions before scoring them and raises :class:`TaskInputError` on any problem.
+:class:`BaseTask` is what every task shares: a zoo (repo id or folder) at a revision, the splits
+it scores, the networks of a split (:meth:`~BaseTask.ids`) and
+``evaluate(predictions, split)``, which checks predictions keyed by ``model_id`` (one shared
+check: every network of the split exactly once, nothing else) before scoring them and raises
+:class:`TaskInputError` on any problem.
+
+:class:`Task` serves the regression and classification tasks of :data:`TASKS`: the zoo config
+whose train/validation/test splits it uses, the input (each network's *final checkpoint* row,
+so a network is one example), the target and the metrics, computed by :class:`Evaluator`.
+:class:`gmn_bench.tasks.ParameterPredictionTask` is the other kind.
 """
 from __future__ import annotations
 
-import math
-import numbers
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable
 
 import datasets
 
 from ..zoo.default import DEFAULT_ZOO
 from ..zoo.io import load_zoo
-from .metrics import (
-    CLASSIFICATION_METRICS,
-    REGRESSION_METRICS,
-    classification_metrics,
-    regression_metrics,
-)
-
-SPLITS = ("train", "validation", "test")
-
-
-class TaskInputError(ValueError):
-    """Predictions (or a task request) that cannot be scored; the message says why."""
-
-
-@dataclass(frozen=True)
-class TaskDefinition:
-    """What a task predicts: the zoo config of its splits, the target of a row and its type."""
-
-    name: str
-    config: str
-    target: str
-    task_type: str  # "regression" | "classification"
-    target_of: Callable[[Mapping[str, Any]], Any]
-    description: str
-
-
-TASKS: dict[str, TaskDefinition] = {d.name: d for d in (
-    TaskDefinition("accuracy-prediction", "id", "test_acc", "regression", lambda r: r["test_acc"],
-                   "Predict a network's CIFAR-10 test accuracy from its weights (in-distribution split)."),
-    TaskDefinition("accuracy-prediction-ood-family", "ood_family", "test_acc", "regression", lambda r: r["test_acc"],
-                   "Predict test accuracy of networks of a family never seen in training (held-out family)."),
-    TaskDefinition("accuracy-prediction-ood-size", "ood_size", "test_acc", "regression", lambda r: r["test_acc"],
-                   "Predict test accuracy of networks larger than any seen in training (size shift)."),
-    TaskDefinition("generalization-gap", "id", "train_acc - test_acc", "regression",
-                   lambda r: r["train_acc"] - r["test_acc"],
-                   "Predict train minus test accuracy from the weights."),
-    TaskDefinition("hyperparameter-prediction-optimizer", "id", "optimizer", "classification", lambda r: r["optimizer"],
-                   "Predict which optimizer trained the network."),
-    TaskDefinition("hyperparameter-prediction-lr", "id", "log10(learning_rate)", "regression",
-                   lambda r: math.log10(r["learning_rate"]),
-                   "Predict the base-10 logarithm of the learning rate that trained the network."),
-)}
+from .checks import TaskInputError, check_ids, check_value, keyed_by_model_id
+from .definitions import SPLITS, TASKS, TaskDefinition
+from .evaluator import Evaluator
 
 
 def final_checkpoint_rows(ds: datasets.Dataset) -> datasets.Dataset:
@@ -88,27 +52,64 @@ def load_task_config(task: str, zoo: str, config: str, revision: str | None, spl
     return data
 
 
-class Task:
-    """A task bound to one zoo (a Hub repo id or a local zoo folder) at one revision."""
+class BaseTask(ABC):
+    """A task bound to one zoo (a Hub repo id or a local zoo folder) at one revision.
 
-    def __init__(self, definition: TaskDefinition, zoo: str | Path = DEFAULT_ZOO, revision: str | None = None):
-        self.definition = definition
+    Subclasses set ``name`` and ``splits`` (the splits :meth:`evaluate` scores) and define
+    :meth:`ids`, :meth:`rows` and :meth:`evaluate`.
+    """
+
+    name: str
+    splits: tuple[str, ...]
+
+    def __init__(self, zoo: str | Path = DEFAULT_ZOO, revision: str | None = None):
         self.zoo = str(zoo)
         self.revision = revision
 
+    def _split(self, split: str) -> str:
+        if split not in self.splits:
+            raise TaskInputError(f"{self.name}: unknown split {split!r}; expected one of {self.splits}")
+        return split
+
+    @abstractmethod
+    def ids(self, split: str) -> list[str]:
+        """Sorted ``model_id`` of the networks of ``split``."""
+
+    @abstractmethod
+    def rows(self, split: str) -> datasets.Dataset:
+        """The rows of ``split`` a metanet may read (final checkpoints)."""
+
+    @abstractmethod
+    def evaluate(self, predictions, split: str) -> dict:
+        """Check ``predictions`` for the networks of ``split`` and score them."""
+
+    def check_ids(self, predictions: Any, split: str) -> dict[str, Any]:
+        """``predictions`` keyed by ``model_id`` (see :func:`keyed_by_model_id`), holding every
+        network of ``split`` exactly once and nothing else; :class:`TaskInputError` otherwise."""
+        keyed = keyed_by_model_id(self.name, predictions)
+        check_ids(self.name, keyed, self.ids(split), self._networks_of(split))
+        return keyed
+
+    def _networks_of(self, split: str) -> str:
+        return f"{split} networks"
+
+
+class Task(BaseTask):
+    """A regression or classification task of :data:`TASKS` on one zoo (see the module docstring)."""
+
+    splits = SPLITS
+
+    def __init__(self, definition: TaskDefinition, zoo: str | Path = DEFAULT_ZOO, revision: str | None = None):
+        super().__init__(zoo, revision)
+        self.definition = definition
+        self.evaluator = Evaluator(definition.name)
+
     name = property(lambda self: self.definition.name)
-    config = property(lambda self: self.definition.config)
+    config = property(lambda self: self.definition.config, doc="The zoo config whose splits the task uses.")
     target = property(lambda self: self.definition.target)
     task_type = property(lambda self: self.definition.task_type)
-
-    @property
-    def metrics(self) -> tuple[str, ...]:
-        return REGRESSION_METRICS if self.task_type == "regression" else CLASSIFICATION_METRICS
-
-    @property
-    def rank_metric(self) -> str:
-        """The metric leaderboards rank by (higher is better)."""
-        return "kendall_tau" if self.task_type == "regression" else "accuracy"
+    metrics = property(lambda self: self.evaluator.metrics, doc="The task's metrics, in reporting order.")
+    rank_metric = property(lambda self: self.evaluator.rank_metric, doc="The metric tasks rank by (higher is better).")
 
     @cached_property
     def _splits(self) -> dict[str, datasets.Dataset]:
@@ -127,60 +128,33 @@ class Task:
         return ds.remove_columns([c for c in ("weights", "arch") if c in ds.column_names])
 
     def rows(self, split: str) -> datasets.Dataset:
-        """Input rows of ``split`` (train/validation/test): each network's final checkpoint."""
-        if split not in SPLITS:
-            raise TaskInputError(f"unknown split {split!r}; expected one of {SPLITS}")
-        return self._splits[split]
+        """Input rows of ``split`` (train/validation/test): each network's final checkpoint, by ``model_id``."""
+        return self._splits[self._split(split)]
+
+    def ids(self, split: str = "test") -> list[str]:
+        """The ``model_id`` of every network of ``split``, sorted (the order of :meth:`rows`)."""
+        return list(self._targets[self._split(split)])
+
+    @cached_property
+    def _targets(self) -> dict[str, dict[str, float | str]]:
+        cast = str if self.task_type == "classification" else float
+        return {s: {r["model_id"]: cast(self.definition.target_of(r)) for r in self._label_rows(s)} for s in SPLITS}
 
     def targets(self, split: str) -> dict[str, float | str]:
-        """``model_id -> target`` for ``split``."""
-        cast = str if self.task_type == "classification" else float
-        return {r["model_id"]: cast(self.definition.target_of(r)) for r in self._label_rows(split)}
+        """``model_id -> target`` for ``split``, in :meth:`ids` order."""
+        return dict(self._targets[self._split(split)])
 
-    def test_ids(self) -> list[str]:
-        """The ``model_id`` of every test example, sorted."""
-        return sorted(self.rows("test")["model_id"])
-
-    def evaluate(self, predictions: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> dict[str, float]:
-        """Score test-split predictions keyed by ``model_id`` (a mapping, or ``(model_id, value)``
-        pairs, where repeated ids are caught). Every test id must appear exactly once, with no
-        extras; values must be finite real numbers (regression) or known class labels
-        (classification). Returns ``{metric: value}`` for :attr:`metrics`."""
-        checked = self._check(predictions)
-        truth = self.targets("test")
-        ids = sorted(truth)
-        y_true, y_pred = [truth[m] for m in ids], [checked[m] for m in ids]
-        if self.task_type == "regression":
-            return regression_metrics(y_true, y_pred)
-        return classification_metrics(y_true, y_pred)
-
-    def _check(self, predictions) -> dict[str, Any]:
-        pairs = list(predictions.items() if isinstance(predictions, Mapping) else predictions)
-        checked: dict[str, Any] = {}
-        for model_id, value in pairs:
-            if not isinstance(model_id, str):
-                raise TaskInputError(f"{self.name}: prediction keys must be model_id strings, got {model_id!r}")
-            if model_id in checked:
-                raise TaskInputError(f"{self.name}: model_id {model_id!r} is predicted more than once")
-            checked[model_id] = self._check_value(model_id, value)
-        expected = set(self.test_ids())
-        missing, extra = sorted(expected - set(checked)), sorted(set(checked) - expected)
-        if missing:
-            raise TaskInputError(f"{self.name}: {len(missing)} test networks have no prediction, e.g. {missing[:3]}")
-        if extra:
-            raise TaskInputError(f"{self.name}: {len(extra)} predictions are not test networks of this zoo, e.g. {extra[:3]}")
-        return checked
-
-    def _check_value(self, model_id: str, value: Any):
-        if self.task_type == "classification":
-            if not isinstance(value, str) or value not in self.classes:
-                raise TaskInputError(f"{self.name}: prediction for {model_id!r} must be one of {list(self.classes)}, got {value!r}")
-            return value
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TaskInputError(f"{self.name}: prediction for {model_id!r} must be a real number, got {type(value).__name__} {value!r}")
-        if not math.isfinite(value):
-            raise TaskInputError(f"{self.name}: prediction for {model_id!r} is not finite ({value!r})")
-        return float(value)
+    def evaluate(self, predictions: Any, split: str = "test") -> dict[str, float]:
+        """Score predictions of the networks of ``split`` (default: the test split), keyed by
+        ``model_id``: a mapping, a pandas Series indexed by ``model_id``, or ``(model_id, value)``
+        pairs. Every network of the split must appear exactly once, with no extras; values must be
+        finite real numbers (regression) or known class labels (classification). Returns
+        ``{metric: value}`` for :attr:`metrics` (computed by :attr:`evaluator`)."""
+        keyed = self.check_ids(predictions, self._split(split))
+        truth = self.targets(split)
+        y_pred = [check_value(self.name, f"the prediction for {m!r}", keyed[m], self.task_type, self.classes)
+                  for m in truth]
+        return self.evaluator.eval({"y_true": list(truth.values()), "y_pred": y_pred})
 
 
 def get_task(name: str, zoo: str | Path = DEFAULT_ZOO, revision: str | None = None) -> Task:

@@ -8,6 +8,7 @@ case of :data:`BAD` next to it (each bad one is a copy of the good one with one 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -20,6 +21,7 @@ from urllib.parse import quote
 from pathlib import Path
 from typing import Callable
 
+from gmn_bench.evaluation import MetanetInfo, Results, SeedResult
 from gmn_bench.tasks import get_task, zoo_fingerprint
 from gmn_bench.leaderboard import KnownZoo, known_zoos, package_submission, write_submission
 from gmn_bench.leaderboard.validate import MAX_FILE_BYTES
@@ -51,23 +53,17 @@ def predictions(task_name: str, noise: float, seed: int) -> dict:
 
 def results(task_name: str, metanet: str = "gmn", noise: float = 0.05, seeds=(0, 1, 2), n_params: int | None = 1234,
             created: str = "2026-11-23T06:00:00Z") -> dict:
-    """A results file of ``metanet`` on ``task_name`` (embedded zoo), with honest claimed metrics."""
+    """A results file of ``metanet`` on ``task_name`` (test zoo), with honest claimed metrics."""
     task = _task(task_name)
     per_seed = []
     for seed in seeds:
         preds = predictions(task_name, noise, zlib.crc32(f"{metanet}/{seed}".encode()))
-        per_seed.append({"seed": seed, "metrics": task.evaluate(preds), "predictions": preds, "best_epoch": 3,
-                         "train_seconds": 1.0})
-    mean = {m: sum(s["metrics"][m] for s in per_seed) / len(per_seed) for m in task.metrics}
-    return {"schema": "gmn-bench/results/v1", "task": task.name, "config": task.config, "target": task.target,
-            "task_type": task.task_type,
-            "zoo": {"path_or_repo_id": str(TEST_ZOO), "revision": None, "fingerprint": zoo_fingerprint(TEST_ZOO)},
-            "metanet": {"name": metanet, "n_params": n_params, "config": {}}, "seeds": list(seeds),
-            "per_seed": per_seed,
-            "metrics": {m: {"mean": mean[m], "std": 0.0} for m in task.metrics},
-            "environment": {"gmn_bench_version": "0.1.0", "git_commit": None, "python": "3.11.7", "torch": "2.13.0",
-                            "hardware": {"cpu": "test", "cores": 2, "gpu": None}},
-            "timings": {"total_seconds": 1.0}, "created": created}
+        per_seed.append(SeedResult(seed, task.evaluate(preds), preds, 3, 1.0))
+    built = Results.build(task, zoo_fingerprint(TEST_ZOO), MetanetInfo(metanet, n_params, {}), {}, None, per_seed,
+                          deterministic=False, total_seconds=1.0)
+    environment = {"gmn_bench_version": "0.1.0", "git_commit": None, "python": "3.11.7", "torch": "2.13.0",
+                   "hardware": {"cpu": "test", "cores": 2, "gpu": None}}
+    return dataclasses.replace(built, created=created, environment=environment).to_json()
 
 
 def write_results(folder: Path, documents: list[dict]) -> list[Path]:

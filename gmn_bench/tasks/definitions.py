@@ -1,0 +1,44 @@
+"""What each task predicts: :data:`TASKS` (name -> :class:`TaskDefinition`) and the splits they use.
+
+Pure data, no zoo: :class:`gmn_bench.tasks.Evaluator` and :class:`gmn_bench.tasks.Task` both read it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+SPLITS = ("train", "validation", "test")
+"""The zoo-config splits of every regression and classification task."""
+PARAMETER_PREDICTION = "parameter-prediction"
+"""The name of the parameter-prediction task (:class:`gmn_bench.tasks.ParameterPredictionTask`)."""
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    """What a task predicts: the zoo config of its splits, the target of a row and its type."""
+
+    name: str
+    config: str
+    target: str
+    task_type: str  # "regression" | "classification"
+    target_of: Callable[[Mapping[str, Any]], Any]
+    description: str
+
+
+TASKS: dict[str, TaskDefinition] = {d.name: d for d in (
+    TaskDefinition("accuracy-prediction", "id", "test_acc", "regression", lambda r: r["test_acc"],
+                   "Predict a network's CIFAR-10 test accuracy from its weights (in-distribution split)."),
+    TaskDefinition("accuracy-prediction-ood-family", "ood_family", "test_acc", "regression", lambda r: r["test_acc"],
+                   "Predict test accuracy of networks of a family never seen in training (held-out family)."),
+    TaskDefinition("accuracy-prediction-ood-size", "ood_size", "test_acc", "regression", lambda r: r["test_acc"],
+                   "Predict test accuracy of networks larger than any seen in training (size shift)."),
+    TaskDefinition("generalization-gap", "id", "train_acc - test_acc", "regression",
+                   lambda r: r["train_acc"] - r["test_acc"],
+                   "Predict train minus test accuracy from the weights."),
+    TaskDefinition("hyperparameter-prediction-optimizer", "id", "optimizer", "classification", lambda r: r["optimizer"],
+                   "Predict which optimizer trained the network."),
+    TaskDefinition("hyperparameter-prediction-lr", "id", "log10(learning_rate)", "regression",
+                   lambda r: math.log10(r["learning_rate"]),
+                   "Predict the base-10 logarithm of the learning rate that trained the network."),
+)}

@@ -1,0 +1,43 @@
+"""The README's Python examples, run in order as one session on the test zoo, so they cannot go stale."""
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import CIFAR, TEST_ZOO
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+SETUP = 'ZOO, CIFAR = DEFAULT_ZOO, "uoft-cs/cifar10"'
+NUMBER = re.compile(r"[-+]?\d+\.\d+")
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", README, re.S | re.M)
+
+
+def _shape(text: str) -> list[list[str]]:
+    """The lines of a printed table, numbers and column widths masked (they depend on the machine's float paths)."""
+    return [re.sub(r"-{2,}", "-", NUMBER.sub("#", line)).split() for line in text.strip().splitlines()]
+
+
+@pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
+def test_readme_python_examples_run_in_order(tmp_path, monkeypatch, capsys):
+    blocks = _blocks("python")
+    assert blocks and SETUP in blocks[0], "the first example must set ZOO and CIFAR (the tests swap in their own)"
+    monkeypatch.chdir(tmp_path)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    session: dict = {}
+    try:
+        for number, block in enumerate(blocks, start=1):
+            code = block.replace(SETUP, f"ZOO, CIFAR = {str(TEST_ZOO)!r}, {str(CIFAR)!r}")
+            exec(compile(code, f"README.md python example {number}", "exec"), session)
+    finally:
+        torch.set_num_threads(threads)
+    printed = capsys.readouterr().out
+    table = next(b for b in _blocks("text") if b.startswith("accuracy-prediction: mean ± std over seeds"))
+    shown = printed[printed.index("accuracy-prediction: mean ± std over seeds"):].splitlines()
+    assert _shape("\n".join(shown[:len(table.strip().splitlines())])) == _shape(table)
+    assert session["mine"].metanet.hparams == {"out_dim": 1, "hidden": 16}  # as the README says
+    assert (tmp_path / "leaderboard" / "submissions").is_dir() and (tmp_path / "results").is_dir()
