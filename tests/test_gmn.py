@@ -137,6 +137,26 @@ def test_contract_featurize_forward_hparams(rows):
         GMN(max_kernel=4)
 
 
+def test_graph_embedding_is_standardized_with_running_statistics(rows):
+    """A training batch sets the statistics (its embeddings come out with mean 0 and std 1); they apply alike
+    in training and evaluation, so a graph's output depends neither on its batch nor on the mode."""
+    torch.manual_seed(0)
+    gmn = GMN(hidden=8, layers=1)
+    graphs = [gmn.featurize(r) for r in rows]
+    batch = next(iter(DataLoader(graphs, batch_size=len(graphs))))
+    pooled, standardized = [], []
+    gmn.standardize.register_forward_hook(lambda module, inputs, output: pooled.append(inputs[0]))
+    gmn.readout.register_forward_hook(lambda module, inputs, output: standardized.append(inputs[0]))
+    out = gmn(batch)
+    torch.testing.assert_close(standardized[0].mean(0), torch.zeros(16), atol=1e-5, rtol=0)
+    spread = pooled[0].var(0) > 1e-3  # near-constant features stay small: eps bounds their gain
+    assert spread.sum() >= 8 and pooled[0][:, spread].std(0).max() < 0.8  # raw spread well below 1
+    torch.testing.assert_close(standardized[0][:, spread].std(0), torch.ones(int(spread.sum())), atol=1e-2, rtol=0)
+    gmn.eval()
+    torch.testing.assert_close(gmn(batch), out)
+    torch.testing.assert_close(gmn(graphs[1]), out[1:2], rtol=1e-5, atol=1e-6)
+
+
 def test_fits_targets_with_adam(rows):
     """Mixed-family graphs with weights of very different scales: Adam at lr 1e-3 fits their targets."""
     torch.manual_seed(0)

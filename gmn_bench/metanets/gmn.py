@@ -3,9 +3,20 @@
 The input is the parameter graph of a network (:func:`gmn_bench.graphs.to_graph`). Each layer first
 updates every edge from its own state and its two endpoints' states, then every node from its state
 and the means of messages over its incoming and its outgoing edges (so information flows forwards
-and backwards through the network). A mean+max pool over nodes and an MLP give one prediction per
-graph. Every operation treats nodes and edges alike, so relabelling the nodes of a graph (what a
-function-preserving permutation of hidden neurons does) leaves the output unchanged.
+and backwards through the network). A mean+max pool over nodes gives a graph embedding, which is
+standardized (below) and read out by an MLP: one prediction per graph. Every operation treats nodes
+and edges alike, so relabelling the nodes of a graph (what a function-preserving permutation of hidden
+neurons does) leaves the output unchanged.
+
+Why the graph embedding is standardized: node states are layer-normalised, so the pooled embeddings of
+all graphs sit near one common point. On the cifar10-bench zoo, at initialisation, each feature's mean
+over graphs is about 0.86 in size while it varies across graphs by only 0.21 (0.05 for some features).
+An MLP reading that embedding directly turns the spread into predictions that vary 13x less than the
+targets, and Adam needs hundreds of steps to grow the readout's gain: predictions stayed nearly
+constant and the GMN ranked below the weight-statistics baselines. Each feature of the embedding is
+therefore shifted and scaled by a running mean and variance over training graphs
+(:class:`~gmn_bench.metanets.layers.RunningStandardize`; BatchNorm here made validation R^2 swing by up to
+0.25 between epochs), so the readout sees a unit spread from the first step.
 
 Raw parameter values span orders of magnitude (a weight of 1e-3, a running variance of 1e2), so they
 enter as ``asinh(value / weight_scale)`` (elementwise, sign-preserving, linear near zero and
@@ -27,6 +38,7 @@ from torch_geometric.utils import scatter
 from ..graphs import (ACTIVATION_CODES, EDGE_TYPES, NODE_FEATURES, NODE_TYPES, NORM_CODES, PARAMETER_FEATURES,
                       POOLING_CODES, edge_kernel_grid, to_graph)
 from .base import TorchMetanet
+from .layers import RunningStandardize, mlp
 
 _COL = {name: i for i, name in enumerate(NODE_FEATURES)}
 _CODES = {"node_type": NODE_TYPES, "activation": ACTIVATION_CODES, "pooling": POOLING_CODES, "norm": NORM_CODES}
@@ -35,7 +47,7 @@ _NODE_IN = len(PARAMETER_FEATURES) + sum(map(len, _CODES.values())) + 1 + len(_S
 
 
 def _mlp(n_in: int, hidden: int, n_out: int | None = None) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.SiLU(), nn.Linear(hidden, n_out or hidden))
+    return mlp(n_in, hidden, n_out or hidden, activation=nn.SiLU)
 
 
 def _one_hot(values: torch.Tensor, n: int, like: torch.Tensor) -> torch.Tensor:
@@ -112,6 +124,7 @@ class GMN(TorchMetanet):
         self.node_embed = nn.Sequential(_mlp(_NODE_IN, hidden), nn.LayerNorm(hidden))
         self.edge_embed = nn.Sequential(_mlp(max_kernel ** 2 + len(EDGE_TYPES) + 3, hidden), nn.LayerNorm(hidden))
         self.layers = nn.ModuleList(_GMNLayer(hidden) for _ in range(layers))
+        self.standardize = RunningStandardize(2 * hidden)
         self.readout = _mlp(2 * hidden, hidden, out_dim)
 
     def featurize(self, row: Mapping[str, Any]) -> Data:
@@ -150,4 +163,5 @@ class GMN(TorchMetanet):
         edge_index = batch.edge_index.long()  # stored as int32
         for layer in self.layers:
             h, e = layer(h, edge_index, e)
-        return self.readout(torch.cat([global_mean_pool(h, index), global_max_pool(h, index)], dim=-1))
+        pooled = torch.cat([global_mean_pool(h, index), global_max_pool(h, index)], dim=-1)
+        return self.readout(self.standardize(pooled))

@@ -1,15 +1,16 @@
-"""Small ``nn`` building blocks shared by the baseline metanets."""
+"""Small ``nn`` building blocks shared by the metanets."""
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 
-def mlp(in_dim: int, hidden: int, out_dim: int, layers: int = 2) -> nn.Sequential:
-    """``layers`` Linear layers (``in_dim -> hidden -> ... -> out_dim``) with ReLU between them."""
+def mlp(in_dim: int, hidden: int, out_dim: int, layers: int = 2, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+    """``layers`` Linear layers (``in_dim -> hidden -> ... -> out_dim``) with ``activation`` between them."""
     dims = [in_dim] + [hidden] * (layers - 1) + [out_dim]
     mods: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(dims, dims[1:])):
-        mods += [nn.Linear(a, b)] + ([nn.ReLU()] if i < len(dims) - 2 else [])
+        mods += [nn.Linear(a, b)] + ([activation()] if i < len(dims) - 2 else [])
     return nn.Sequential(*mods)
 
 
@@ -19,3 +20,29 @@ def input_standardizer(dim: int | None = None) -> nn.Module:
     if dim is None:
         return nn.LazyBatchNorm1d(affine=False, momentum=None)
     return nn.BatchNorm1d(dim, affine=False, momentum=None)
+
+
+class RunningStandardize(nn.Module):
+    """Each feature minus its running mean, divided by its running standard deviation.
+
+    The statistics are exponential moving averages (weight ``momentum``; the first training batch sets
+    them) over training batches, and are applied alike in training and evaluation, without gradient.
+    Unlike BatchNorm, an example's output therefore never depends on the other examples of its batch and
+    does not shift when the model switches from batch to running statistics for evaluation.
+    """
+
+    def __init__(self, dim: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("var", torch.ones(dim))
+        self.register_buffer("started", torch.tensor(False))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if self.training and z.shape[0] > 1:
+            with torch.no_grad():
+                weight = self.momentum if bool(self.started) else 1.0
+                self.mean.lerp_(z.mean(0), weight)
+                self.var.lerp_(z.var(0), weight)
+                self.started.fill_(True)
+        return (z - self.mean) * torch.rsqrt(self.var + self.eps)
