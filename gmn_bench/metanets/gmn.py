@@ -112,7 +112,7 @@ class GMN(TorchMetanet):
     """
 
     name = "gmn"
-    default_epochs = 10  # each epoch costs about edges x hidden**2: far more than the baselines' epochs
+    default_epochs = 20  # about 11 s per epoch on the 728 training graphs of the default zoo (one CPU thread)
 
     def __init__(self, out_dim: int = 1, hidden: int = 32, layers: int = 3, max_kernel: int = 5,
                  weight_scale: float = 0.01):
