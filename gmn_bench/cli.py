@@ -127,38 +127,62 @@ def _learning_rates(value: str) -> list[float]:
     return rates
 
 
+def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None):
+    """One (task, metanet) evaluation, written to ``args.out``; ``None`` if the metanet cannot read the zoo
+    and was only implied by ``--metanet all``."""
+    from .evaluation import evaluate_metanet, save_results
+    from .metanets import MetanetNotApplicable
+    from .tasks import get_task
+
+    task = get_task(task_name, zoo=args.zoo, revision=args.revision)
+    save_dir = Path(args.save_metanets) / f"{task_name}__{name}" if args.save_metanets else None
+    try:
+        result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=args.epochs, lr_grid=args.lr_rates,
+                                  device=args.device, progress=not args.quiet, feature_cache=cache, save_dir=save_dir)
+    except MetanetNotApplicable as e:
+        if args.metanet != "all":
+            raise
+        print(f"skipped {name} on {task_name}: {e}", flush=True)
+        return None
+    print(f"wrote {save_results(result, task, args.out)}", flush=True)
+    return result
+
+
+def _evaluate_worker(args, task_name: str, name: str):
+    """:func:`_evaluate_job` in a worker process of ``--workers``: its own threads and allocator settings."""
+    keep_freed_memory()
+    torch.set_num_threads(args.threads or 1)
+    return _evaluate_job(args, task_name, name)
+
+
 def _cmd_evaluate(args) -> int:
-    from .evaluation import LR_GRID, comparison_table, evaluate_metanet, save_results
-    from .metanets import METANETS, MetanetNotApplicable
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from .evaluation import LR_GRID, comparison_table
+    from .metanets import METANETS
     from .tasks import TASKS, get_task
 
     tasks, metanets = _names(args.task, TASKS, "task"), _names(args.metanet, METANETS, "metanet")
-    lr_grid = _learning_rates(args.lr_grid) if args.lr_grid is not None else LR_GRID
+    args.lr_rates = _learning_rates(args.lr_grid) if args.lr_grid is not None else LR_GRID
+    jobs = [(task_name, name) for task_name in tasks for name in metanets]
     threads = torch.get_num_threads()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    results, evaluated, cache = [], [], {}
     try:
-        for task_name in tasks:
-            task = get_task(task_name, zoo=args.zoo, revision=args.revision)
-            evaluated.append(task)
-            for name in metanets:
-                try:
-                    save_dir = Path(args.save_metanets) / f"{task_name}__{name}" if args.save_metanets else None
-                    result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=args.epochs, lr_grid=lr_grid,
-                                              device=args.device, progress=not args.quiet, feature_cache=cache,
-                                              save_dir=save_dir)
-                except MetanetNotApplicable as e:
-                    if args.metanet != "all":
-                        raise
-                    print(f"skipped {name} on {task_name}: {e}")
-                    continue
-                print(f"wrote {save_results(result, task, args.out)}")
-                results.append(result)
+        if args.workers == 1:
+            cache: dict = {}
+            results = [_evaluate_job(args, *job, cache=cache) for job in jobs]
+        else:  # one process per job, the pool's workers take them in order (spawned: torch is not fork-safe)
+            args.quiet = True
+            with ProcessPoolExecutor(min(args.workers, len(jobs)), mp_context=get_context("spawn")) as pool:
+                results = list(pool.map(_evaluate_worker, [args] * len(jobs), *zip(*jobs)))
     finally:
         torch.set_num_threads(threads)
+    results = [r for r in results if r is not None]
     print()
-    print(comparison_table(results, evaluated) if results else "no results")
+    print(comparison_table(results, [get_task(t, zoo=args.zoo, revision=args.revision) for t in tasks])
+          if results else "no results")
     return 0
 
 
@@ -247,7 +271,11 @@ def main(argv=None) -> int:
                     help="save each trained torch metanet (chosen learning rate) to DIR/<task>__<metanet>/seed-<s>/")
     ev.add_argument("--out", default="results", help="folder for <task>__<metanet>.json and .png")
     ev.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    ev.add_argument("--threads", type=_count(1), default=None, help="torch CPU threads (default: torch's choice)")
+    ev.add_argument("--threads", type=_count(1), default=None,
+                    help="torch CPU threads (default: torch's choice; 1 per worker with --workers)")
+    ev.add_argument("--workers", type=_count(1), default=1,
+                    help="(task, metanet) evaluations run at once, each in its own process (no progress bars; "
+                         "the results are the same as one by one)")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
     ev.set_defaults(func=_cmd_evaluate)
     pp = sub.add_parser("parameter-prediction",

@@ -248,3 +248,21 @@ def test_cli_all_skips_metanets_that_cannot_read_the_zoo(tmp_path, capsys, monke
     assert "skipped flatmlp on accuracy-prediction: flatmlp reads one architecture" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["accuracy-prediction__statnn-gbt.json",
                                                           "accuracy-prediction__statnn-gbt.png"]
+
+
+def test_cli_workers_run_jobs_in_processes_with_the_same_results(tmp_path, capsys):
+    """--workers 2: each (task, metanet) evaluation in its own spawned process; files and table as one by one."""
+    common = ["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction,accuracy-prediction-ood-family",
+              "--metanet", "statnn,arch-only", "--seeds", "2", "--epochs", "1", "--lr-grid", "1e-3", "--threads", "1",
+              "--quiet"]
+    tables = {}
+    for workers in ("1", "2"):
+        assert main([*common, "--out", str(tmp_path / workers), "--workers", workers]) == 0
+        printed = capsys.readouterr().out
+        tables[workers] = printed[printed.index("accuracy-prediction: mean"):]
+    assert tables["1"] == tables["2"] and "accuracy-prediction-ood-family:" in tables["2"]
+    names = sorted(p.name for p in (tmp_path / "2").glob("*.json"))
+    assert names == sorted(p.name for p in (tmp_path / "1").glob("*.json")) and len(names) == 4
+    for name in names:
+        one, two = Results.load(tmp_path / "1" / name), Results.load(tmp_path / "2" / name)
+        assert [s.predictions for s in one.per_seed] == [s.predictions for s in two.per_seed]
