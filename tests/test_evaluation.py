@@ -266,3 +266,26 @@ def test_cli_workers_run_jobs_in_processes_with_the_same_results(tmp_path, capsy
     for name in names:
         one, two = Results.load(tmp_path / "1" / name), Results.load(tmp_path / "2" / name)
         assert [s.predictions for s in one.per_seed] == [s.predictions for s in two.per_seed]
+
+
+def test_the_protocol_steps_once_per_batch_over_its_micro_batches(task, monkeypatch):
+    """Every training batch is run in the parts micro_batches gives, then one optimizer step."""
+    from torch_geometric.data import Batch
+
+    parts_seen, steps = [], []
+
+    class Halves(StatNN):
+        def micro_batches(self, batch):
+            graphs = batch.to_data_list()
+            parts = [Batch.from_data_list(graphs[:len(graphs) // 2]), Batch.from_data_list(graphs[len(graphs) // 2:])]
+            parts_seen.append([p.num_graphs for p in parts])
+            return parts
+
+    step = torch.optim.Adam.step
+    monkeypatch.setattr(torch.optim.Adam, "step", lambda self, *a, **k: steps.append(1) or step(self, *a, **k))
+    data = featurize_splits(Halves(out_dim=1, hidden=16), task, progress=False)
+    result, _, _ = train_seed(Halves, {"hidden": 16}, task, data, Objective.for_task(task), seed=0, epochs=2,
+                              learning_rate=1e-2, progress=False)
+    n_train = len(data["train"])
+    assert len(parts_seen) == len(steps) == 2 * math.ceil(n_train / 32)
+    assert sum(map(sum, parts_seen)) == 2 * n_train and math.isfinite(result.metrics["r2"])

@@ -177,3 +177,31 @@ def test_fits_targets_with_adam(rows):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.01 * losses[0]
+
+
+def test_micro_batches_bound_edges_and_sum_to_the_whole_batch_gradient(rows):
+    """Parts of at most max_batch_edges edges (a larger graph alone), in order; with the embedding statistics
+    fixed, their share-weighted gradients add up to the whole batch's gradient."""
+    gmn = _gmn()
+    graphs = [_double(gmn.featurize(r)) for r in rows]
+    for g, y in zip(graphs, torch.linspace(0, 1, len(graphs), dtype=torch.float64)):
+        g.y = y[None]
+    batch = next(iter(DataLoader(graphs, batch_size=len(graphs))))
+    gmn.max_batch_edges = sorted(g.num_edges for g in graphs)[len(graphs) // 2]
+    parts = gmn.micro_batches(batch)
+    assert 2 < len(parts) < len(graphs)
+    assert all(p.num_edges <= gmn.max_batch_edges or p.num_graphs == 1 for p in parts)
+    assert torch.equal(torch.cat([p.y for p in parts]), batch.y)
+    gmn.train()
+    gmn(batch)  # sets the embedding statistics; fixed from here on
+    gmn.standardize.eval()
+
+    def gradient(pieces):
+        gmn.zero_grad()
+        for p in pieces:
+            (torch.nn.functional.mse_loss(gmn(p)[:, 0], p.y) * (p.num_graphs / batch.num_graphs)).backward()
+        return torch.cat([q.grad.flatten() for q in gmn.parameters()])
+
+    torch.testing.assert_close(gradient(parts), gradient([batch]))
+    gmn.max_batch_edges = batch.num_edges
+    assert gmn.micro_batches(batch) == [batch]

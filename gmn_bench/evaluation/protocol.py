@@ -93,9 +93,10 @@ def train_seed(metanet_cls: type[TorchMetanet], hparams: Mapping[str, Any], task
     for epoch in bar:
         model.train()
         for batch in loader:
-            batch = batch.to(device)
             optimizer.zero_grad()
-            objective.loss(model(batch), batch.y).backward()
+            for part in model.micro_batches(batch):
+                part = part.to(device)
+                (objective.loss(model(part), part.y) * (len(part.y) / len(batch.y))).backward()
             optimizer.step()
         val = task.evaluate(dict(zip(val_ids, fitted.predict_data(data["validation"]))), "validation")
         if val[task.rank_metric] > best_score:

@@ -10,7 +10,8 @@ for rows it cannot read; the default accepts every zoo). Two kinds:
 
 * :class:`TorchMetanet` (an ``nn.Module``): ``__init__(out_dim, **hparams)``, ``featurize(row) ->
   torch_geometric.data.Data``, ``forward(batch) -> [num_graphs, out_dim]``; trained with the
-  standard protocol; :meth:`~TorchMetanet.save` / :meth:`~TorchMetanet.load` store it as a
+  standard protocol, which accumulates the gradient of a batch over :meth:`~TorchMetanet.micro_batches`
+  (one part unless a subclass bounds the memory of a step); :meth:`~TorchMetanet.save` / :meth:`~TorchMetanet.load` store it as a
   safetensors weights file and a JSON file of its name and hyperparameters (as ppuda's ``GHN.load``);
 * :class:`SklearnMetanet`: ``featurize(row) -> 1-D ndarray`` and ``estimator(task_type, seed)``, an
   unfitted scikit-learn estimator fitted once per seed.
@@ -70,6 +71,12 @@ class TorchMetanet(Metanet, nn.Module):
     @abstractmethod
     def forward(self, batch) -> Any:
         """``[num_graphs, out_dim]`` raw outputs for a ``torch_geometric`` batch of featurized rows."""
+
+    def micro_batches(self, batch) -> list:
+        """The parts a training batch is run in, one backward pass each, their gradients summed before
+        the optimizer step (weighted by their share of the batch, so the step is the whole batch's).
+        Default: the batch itself."""
+        return [batch]
 
     def save(self, folder: str | Path, **metadata: Any) -> Path:
         """Write ``<folder>/weights.safetensors`` and ``<folder>/metanet.json`` (format, ``name``,
