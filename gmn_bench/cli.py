@@ -137,7 +137,8 @@ def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None):
     task = get_task(task_name, zoo=args.zoo, revision=args.revision)
     save_dir = Path(args.save_metanets) / f"{task_name}__{name}" if args.save_metanets else None
     try:
-        result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=args.epochs, lr_grid=args.lr_rates,
+        epochs = args.epochs.get(name) if isinstance(args.epochs, dict) else args.epochs
+        result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=epochs, lr_grid=args.lr_rates,
                                   device=args.device, progress=not args.quiet, feature_cache=cache, save_dir=save_dir)
     except MetanetNotApplicable as e:
         if args.metanet != "all":
@@ -164,6 +165,8 @@ def _cmd_evaluate(args) -> int:
     from .tasks import TASKS, get_task
 
     tasks, metanets = _names(args.task, TASKS, "task"), _names(args.metanet, METANETS, "metanet")
+    if isinstance(args.epochs, dict):
+        _names(",".join(args.epochs), metanets, "metanet in --epochs")
     args.lr_rates = _learning_rates(args.lr_grid) if args.lr_grid is not None else LR_GRID
     jobs = [(task_name, name) for task_name in tasks for name in metanets]
     threads = torch.get_num_threads()
@@ -197,6 +200,19 @@ def _count(minimum: int):
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
         return value
     return parse
+
+
+def _epochs(text: str) -> int | dict[str, int]:
+    """``--epochs``: ``N`` for every torch metanet, or ``NAME=N[,NAME=N...]`` for the named ones."""
+    if "=" not in text:
+        return _count(1)(text)
+    epochs = {}
+    for item in text.split(","):
+        name, _, value = item.partition("=")
+        if not name.strip() or name.strip() in epochs:
+            raise argparse.ArgumentTypeError(f"expected N or NAME=N[,NAME=N...], got {text!r}")
+        epochs[name.strip()] = _count(1)(value)
+    return epochs
 
 
 def main(argv=None) -> int:
@@ -263,7 +279,9 @@ def main(argv=None) -> int:
     ev.add_argument("--metanet", default="all", help="metanet name, comma-separated names, or 'all' "
                     "('all' skips metanets that cannot read the zoo)")
     ev.add_argument("--seeds", type=_count(1), default=3, help="number of seeds (0..N-1)")
-    ev.add_argument("--epochs", type=_count(1), default=None, help="training epochs of torch metanets (default: each metanet's default_epochs, else 100)")
+    ev.add_argument("--epochs", type=_epochs, default=None,
+                    help="training epochs of torch metanets: N for all, or NAME=N[,NAME=N...] for the named ones "
+                         "(default: each metanet's default_epochs, else 100)")
     ev.add_argument("--lr-grid", default=None,
                     help="comma-separated learning rates every torch metanet is trained with, one chosen on the "
                          "validation split (default: gmn_bench.evaluation.LR_GRID)")

@@ -42,6 +42,7 @@ def test_bad_paths_are_clear_errors_not_tracebacks(tmp_path, capsys, argv, messa
 
 @pytest.mark.parametrize("argv", [["evaluate", "--epochs", "0"], ["evaluate", "--threads", "0"], ["evaluate", "--seeds", "0"],
                                   ["evaluate", "--epochs", "-3"], ["evaluate", "--threads", "two"],
+                                  ["evaluate", "--epochs", "gmn=0"], ["evaluate", "--epochs", "gmn=x"],
                                   ["build", "recipe", "--out", "x", "--workers", "0"],
                                   ["parameter-prediction", "--train-steps", "0"],
                                   ["parameter-prediction", "--finetune-epochs", "-1"]])
@@ -50,6 +51,13 @@ def test_zero_or_negative_counts_are_refused_not_replaced_by_defaults(capsys, ar
         main(argv)
     err = capsys.readouterr().err
     assert info.value.code == 2 and ("must be at least" in err or "is not an integer" in err)
+
+
+@pytest.mark.parametrize("value", ["=3", "gmn=3,gmn=4", "gmn=3,,dmc=4"])
+def test_malformed_per_metanet_epochs_are_refused(capsys, value):
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "--epochs", value])
+    assert info.value.code == 2 and "expected N or NAME=N[,NAME=N...]" in capsys.readouterr().err
 
 
 def test_the_allocator_keeps_freed_buffers_on_glibc():

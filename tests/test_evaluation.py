@@ -231,6 +231,7 @@ def test_cli_evaluates_one_task_with_one_baseline_and_prints_n_and_intervals(tmp
     (["--task", "accuracy-prediction", "--metanet", "flatmlp"], "flatmlp reads one architecture"),
     (["--lr-grid", "0.001,fast"], "--lr-grid takes comma-separated positive learning rates"),
     (["--lr-grid", "-1"], "--lr-grid takes comma-separated positive learning rates"),
+    (["--metanet", "statnn", "--epochs", "gmn=3"], "unknown metanet in --epochs ['gmn']"),
 ])
 def test_cli_names_bad_requests(tmp_path, capsys, argv, message):
     assert main(["evaluate", "--zoo", str(TEST_ZOO), "--out", str(tmp_path), "--quiet", *argv]) == 2
@@ -253,7 +254,7 @@ def test_cli_all_skips_metanets_that_cannot_read_the_zoo(tmp_path, capsys, monke
 def test_cli_workers_run_jobs_in_processes_with_the_same_results(tmp_path, capsys):
     """--workers 2: each (task, metanet) evaluation in its own spawned process; files and table as one by one."""
     common = ["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction,accuracy-prediction-ood-family",
-              "--metanet", "statnn,arch-only", "--seeds", "2", "--epochs", "1", "--lr-grid", "1e-3", "--threads", "1",
+              "--metanet", "statnn,arch-only", "--seeds", "2", "--epochs", "statnn=1", "--lr-grid", "1e-3", "--threads", "1",
               "--quiet"]
     tables = {}
     for workers in ("1", "2"):
@@ -266,6 +267,7 @@ def test_cli_workers_run_jobs_in_processes_with_the_same_results(tmp_path, capsy
     for name in names:
         one, two = Results.load(tmp_path / "1" / name), Results.load(tmp_path / "2" / name)
         assert [s.predictions for s in one.per_seed] == [s.predictions for s in two.per_seed]
+    assert [s.best_epoch for s in Results.load(tmp_path / "2" / "accuracy-prediction__statnn.json").per_seed] == [1, 1]
 
 
 def test_the_protocol_steps_once_per_batch_over_its_micro_batches(task, monkeypatch):
