@@ -22,9 +22,10 @@ from pathlib import Path
 
 import torch
 
-from gmn_bench.build.engine import _DATA, _load_data, build_zoo
+from gmn_bench.build.engine import build_zoo
 from gmn_bench.build.grouped import can_group, train_group
 from gmn_bench.build.recipes import HYPERPARAMETERS, load_recipe
+from gmn_bench.nets import load_cifar10
 from gmn_bench.nets.training import prepare_data, train_network
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,10 +41,10 @@ def _rate(n, fn):
     return n * 3600 / (time.perf_counter() - start)
 
 
-def _naive_vs_engine(recipe, configs, args):
+def _naive_vs_engine(recipe, configs, args, data):
     def naive():
         for c in configs:
-            train_network(c["spec"], _hparams(c), _DATA["train"], _DATA["test"], recipe.checkpoint_epochs,
+            train_network(c["spec"], _hparams(c), data["train"], data["test"], recipe.checkpoint_epochs,
                           channels_last=False)
 
     def engine():
@@ -54,10 +55,10 @@ def _naive_vs_engine(recipe, configs, args):
     return _rate(len(configs), naive), _rate(len(configs), engine)
 
 
-def _single_vs_grouped(recipe, configs, spec):
+def _single_vs_grouped(recipe, configs, spec, data):
     first = _hparams(configs[0])
     hparams = [dict(_hparams(c), optimizer=first["optimizer"], batch_size=first["batch_size"]) for c in configs]
-    train, test = prepare_data(_DATA["train"]), prepare_data(_DATA["test"])
+    train, test = prepare_data(data["train"]), prepare_data(data["test"])
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -81,20 +82,21 @@ def main():
     parser.add_argument("--skip-grouped", action="store_true", help="only naive vs engine")
     args = parser.parse_args()
     recipe = load_recipe(args.recipe)
-    _load_data(args.data, args.train_limit, args.test_limit)
+    data = {"train": load_cifar10(args.data, "train", args.train_limit),
+            "test": load_cifar10(args.data, "test", args.test_limit)}
     print(f"recipe {recipe.name}, checkpoint epochs {list(recipe.checkpoint_epochs)}, "
-          f"{len(_DATA['train'][1])} train / {len(_DATA['test'][1])} test images, {args.per_family} networks per family, "
+          f"{len(data['train'][1])} train / {len(data['test'][1])} test images, {args.per_family} networks per family, "
           f"torch default threads {torch.get_num_threads()}, engine workers {args.workers}")
     print(f"{'family':<8} {'naive nets/h':>13} {'engine nets/h':>14} {'engine/naive':>13} "
           f"{'1-by-1 nets/h':>14} {'grouped nets/h':>15} {'grouped/1-by-1':>15}")
     for family in args.families or sorted(recipe.families):
         one = replace(recipe, name=f"{recipe.name}-{family}", families={family: 1})
         configs = one.configurations()[: args.per_family]
-        naive, engine = _naive_vs_engine(one, configs, args)
+        naive, engine = _naive_vs_engine(one, configs, args, data)
         print(f"{family:<8} {naive:>13.0f} {engine:>14.0f} {engine / naive:>12.2f}x", end="", flush=True)
         spec = next((c["spec"] for c in configs if can_group(c["spec"])), None)
         if not args.skip_grouped and spec is not None:
-            single, grouped = _single_vs_grouped(one, configs, spec)
+            single, grouped = _single_vs_grouped(one, configs, spec, data)
             print(f" {single:>14.0f} {grouped:>15.0f} {grouped / single:>14.2f}x", end="")
         print(flush=True)
 

@@ -53,3 +53,12 @@ def make_rows() -> list[dict]:
 def rows():
     """:func:`make_rows`, fresh for every test."""
     return make_rows()
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny graphs: intra-op threads only add synchronisation (slow on a shared, loaded CPU)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

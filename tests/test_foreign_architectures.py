@@ -18,12 +18,7 @@ from graph_checks import isomorphic, perturbed
 X = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _network(family, width, seed):

@@ -14,13 +14,7 @@ from gmn_bench.metanets import GMN
 from spec_strategies import ANY_SPEC
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny graphs: intra-op threads only add synchronisation (slow on a shared, loaded CPU)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _gmn(seed=0, **kwargs):
