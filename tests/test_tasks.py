@@ -150,3 +150,24 @@ def test_fingerprint_of_a_hub_repo_equals_its_local_folder():
 
     assert zoo_fingerprint("org/zoo", revision="v1.0", api=FakeHub()) == zoo_fingerprint(TEST_ZOO)
     assert calls == [("org/zoo", "v1.0", True)]
+
+
+@pytest.mark.parametrize("task_name, null", [("accuracy-prediction", "test_acc"), ("generalization-gap", "train_acc"),
+                                             ("generalization-gap", "test_acc")])
+def test_a_network_without_its_target_is_named_not_a_type_error(tmp_path, task_name, null):
+    """A zoo may leave metrics null (not measured); a task on it names the network that lacks its target."""
+    from gmn_bench import build_model, make_row, write_zoo
+
+    spec = {"family": "mlp", "depth": 1, "width": 4}
+    rows = []
+    for i, split in enumerate(["train"] * 3 + ["validation", "test"]):
+        torch.manual_seed(i)
+        metrics = {"train_acc": 0.3 + 0.01 * i, "test_acc": 0.2 + 0.01 * i}
+        if i == 4:
+            metrics[null] = None
+        rows.append(make_row(f"mlp-{i}", spec, build_model(spec), epoch=1, split_id=split, optimizer="adam",
+                             learning_rate=1e-3, weight_decay=0.0, label_smoothing=0.0, batch_size=32, epochs=1,
+                             augmentation="none", init_seed=i, data_seed=0, **metrics))
+    task = get_task(task_name, zoo=write_zoo(rows, tmp_path / "zoo"))
+    with pytest.raises(TaskInputError, match=r"network 'mlp-4' \(test split\) has no .* at its final checkpoint"):
+        task.targets("train")  # any split: the task reads every target once

@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import datasets
 
@@ -121,7 +121,18 @@ class Task(BaseTask):
         """Sorted class labels over the whole zoo (classification), else None."""
         if self.task_type != "classification":
             return None
-        return tuple(sorted({str(self.definition.target_of(r)) for s in SPLITS for r in self._label_rows(s)}))
+        return tuple(sorted({str(self._target_of(r, s)) for s in SPLITS for r in self._label_rows(s)}))
+
+    def _target_of(self, row: Mapping[str, Any], split: str) -> Any:
+        """The target of a final-checkpoint row; a zoo may leave metrics null, a task needs its target."""
+        try:
+            value = self.definition.target_of(row)
+        except TypeError:  # arithmetic on a null metric
+            value = None
+        if value is None:
+            raise TaskInputError(f"{self.name}: network {row['model_id']!r} ({split} split) has no {self.target} "
+                                 f"at its final checkpoint (null in the zoo); every network of a task needs its target")
+        return value
 
     def _label_rows(self, split: str) -> Iterable[dict]:
         ds = self._splits[split]
@@ -138,7 +149,7 @@ class Task(BaseTask):
     @cached_property
     def _targets(self) -> dict[str, dict[str, float | str]]:
         cast = str if self.task_type == "classification" else float
-        return {s: {r["model_id"]: cast(self.definition.target_of(r)) for r in self._label_rows(s)} for s in SPLITS}
+        return {s: {r["model_id"]: cast(self._target_of(r, s)) for r in self._label_rows(s)} for s in SPLITS}
 
     def targets(self, split: str) -> dict[str, float | str]:
         """``model_id -> target`` for ``split``, in :meth:`ids` order."""
