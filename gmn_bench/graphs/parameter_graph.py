@@ -72,11 +72,12 @@ def _layout(module: nn.Module, family: str, input_shape: tuple[int, ...]) -> _La
     """The layout of ``module``'s architecture; ``module`` is overwritten (pass a copy)."""
     state = {k: torch.empty(v.shape, dtype=v.dtype, device="meta") for k, v in module.state_dict().items()}
     module = module.double()
-    floating = [k for k, v in module.state_dict().items() if v.is_floating_point()]
+    tensors = module.state_dict()
+    floating = [k for k, v in tensors.items() if v.is_floating_point()]
     offset = _FIRST_ID
     with torch.no_grad():
         for name in floating:
-            tensor = module.state_dict()[name]
+            tensor = tensors[name]
             tensor.copy_(torch.arange(offset, offset + tensor.numel(), dtype=torch.float64).reshape(tensor.shape))
             offset += tensor.numel()
     g = _build(module, family, torch.float64, input_shape)
