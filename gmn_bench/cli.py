@@ -136,8 +136,12 @@ def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None):
 
     task = get_task(task_name, zoo=args.zoo, revision=args.revision)
     save_dir = Path(args.save_metanets) / f"{task_name}__{name}" if args.save_metanets else None
+    epochs = args.epochs.get(name) if isinstance(args.epochs, dict) else args.epochs
+    kept = _finished(args, task, name, epochs) if args.resume else None
+    if kept is not None:
+        print(f"kept {kept[1]} (same zoo, seeds, learning rates and epochs)", flush=True)
+        return kept[0]
     try:
-        epochs = args.epochs.get(name) if isinstance(args.epochs, dict) else args.epochs
         result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=epochs, lr_grid=args.lr_rates,
                                   device=args.device, progress=not args.quiet, feature_cache=cache, save_dir=save_dir)
     except MetanetNotApplicable as e:
@@ -147,6 +151,26 @@ def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None):
         return None
     print(f"wrote {save_results(result, task, args.out)}", flush=True)
     return result
+
+
+def _finished(args, task, name: str, epochs: int | None):
+    """``(results, path)`` of an earlier run of this request in ``args.out`` (``--resume``), else None."""
+    from .evaluation import Results, ResultsFormatError, resolve_metanet
+    from .metanets import TorchMetanet
+    from .tasks import zoo_fingerprint
+
+    path = Path(args.out) / f"{task.name}__{name}.json"
+    try:
+        old = Results.load(path)
+    except (OSError, ResultsFormatError):
+        return None
+    cls = resolve_metanet(name)
+    seeds = [0] if cls.deterministic else list(range(args.seeds))
+    same = old.zoo.fingerprint == zoo_fingerprint(task.zoo, task.revision) and old.seeds == seeds
+    if issubclass(cls, TorchMetanet):
+        same = same and old.protocol.get("epochs") == (epochs or cls.default_epochs) \
+            and old.tuning is not None and list(old.tuning.grid) == list(args.lr_rates)
+    return (old, path) if same else None
 
 
 def _evaluate_worker(args, task_name: str, name: str):
@@ -295,6 +319,9 @@ def main(argv=None) -> int:
                     help="(task, metanet) evaluations run at once, each in its own process (no progress bars; "
                          "the results are the same as one by one)")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
+    ev.add_argument("--resume", action="store_true",
+                    help="keep the results already in --out of the same zoo, seeds, learning rates and epochs "
+                         "(an interrupted run goes on where it stopped)")
     ev.set_defaults(func=_cmd_evaluate)
     pp = sub.add_parser("parameter-prediction",
                         help="train the reference GHN (or score a predictions folder) on the parameter-prediction task")

@@ -291,3 +291,22 @@ def test_the_protocol_steps_once_per_batch_over_its_micro_batches(task, monkeypa
     n_train = len(data["train"])
     assert len(parts_seen) == len(steps) == 2 * math.ceil(n_train / 32)
     assert sum(map(sum, parts_seen)) == 2 * n_train and math.isfinite(result.metrics["r2"])
+
+
+def test_cli_resume_keeps_finished_results_of_the_same_request_only(tmp_path, capsys):
+    common = ["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "statnn,constant",
+              "--epochs", "1", "--lr-grid", "1e-3", "--out", str(tmp_path), "--quiet", "--resume"]
+    assert main([*common, "--seeds", "2"]) == 0
+    first = capsys.readouterr().out
+    assert "kept" not in first and first.count("wrote") == 2
+    statnn = tmp_path / "accuracy-prediction__statnn.json"
+    written = statnn.stat().st_mtime_ns
+    assert main([*common, "--seeds", "2"]) == 0
+    again = capsys.readouterr().out
+    assert again.count("kept") == 2 and statnn.stat().st_mtime_ns == written
+    assert again[again.index("accuracy-prediction: mean"):] == first[first.index("accuracy-prediction: mean"):]
+    assert main([*common, "--seeds", "3"]) == 0  # statnn's request changed; the deterministic constant's did not
+    changed = capsys.readouterr().out
+    assert f"wrote {statnn}" in changed and "kept" in changed and Results.load(statnn).seeds == [0, 1, 2]
+    statnn.write_text("{not json")
+    assert main([*common, "--seeds", "3"]) == 0 and f"wrote {statnn}" in capsys.readouterr().out
