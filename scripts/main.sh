@@ -3,7 +3,7 @@
 # (cifar10-bench: 1,040 networks trained on all 50,000 CIFAR-10 training images): `gmn-bench evaluate` of the
 # reference metanets on accuracy prediction, in-distribution (187 test networks) and on the held-out family
 # (259 test ViTs): 2 seeds, one learning rate for every torch metanet (1e-3), GMN 10 and DMC 20 epochs (the
-# others their defaults), two evaluations at a time (one torch thread each). About 8 minutes on 2 cores.
+# others their defaults), two evaluations at a time (one torch thread each). About 6 minutes on 2 cores.
 # It writes results/<task>__<metanet>.json + .png and prints the comparison table (n, mean ± std over seeds,
 # 95% CI over test networks, paired difference to the best). Extra arguments go to `gmn-bench evaluate` and
 # override these (e.g. --task all --seeds 3 --epochs gmn=20,dmc=40 --lr-grid 3e-4,1e-3,3e-3: the reference runs).
