@@ -106,8 +106,8 @@ def _feat(ids: torch.Tensor, like: torch.Tensor, axis: int) -> _Feat:
 
 
 class _Tracer(fx.Interpreter):
-    def __init__(self, gm: fx.GraphModule, store: GraphStore):
-        super().__init__(gm)
+    def __init__(self, module: nn.Module, graph: fx.Graph, store: GraphStore):
+        super().__init__(module, graph=graph)
         self.store = store
         self.stage = torch.zeros(0, dtype=torch.long)
         self.feats: dict[fx.Node, Any] = {}
@@ -533,10 +533,10 @@ def trace_graph(module: nn.Module, store: GraphStore, input_shape: tuple[int, ..
     raises ``ValueError`` naming the traced node of an unsupported operation, or the state the
     forward pass never reads."""
     try:
-        gm = fx.symbolic_trace(module)
+        graph = fx.Tracer().trace(module)  # interpreted on ``module`` itself: no GraphModule codegen
     except Exception as e:  # torch.fx raises many types for untraceable code
         raise ValueError(f"to_graph: torch.fx cannot trace {type(module).__name__}: {e}") from e
-    tracer = _Tracer(gm, store)
+    tracer = _Tracer(module, graph, store)
     reference = next((t for t in module.state_dict().values() if t.is_floating_point()), torch.zeros(()))
     training = module.training
     module.eval()
