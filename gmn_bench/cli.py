@@ -118,13 +118,12 @@ def _names(value: str, known, what: str) -> list[str]:
 
 
 def _learning_rates(value: str) -> list[float]:
+    from .evaluation.run import check_lr_grid
+
     try:
-        rates = [float(v) for v in value.split(",") if v.strip()]
+        return check_lr_grid([float(v) for v in value.split(",") if v.strip()])
     except ValueError:
-        rates = []
-    if not rates or any(not rate > 0 for rate in rates):
-        raise ValueError(f"--lr-grid takes comma-separated positive learning rates, got {value!r}")
-    return rates
+        raise ValueError(f"--lr-grid takes comma-separated finite positive learning rates, got {value!r}") from None
 
 
 def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None):

@@ -229,13 +229,32 @@ def test_cli_evaluates_one_task_with_one_baseline_and_prints_n_and_intervals(tmp
     (["--task", "accuracy"], "unknown task ['accuracy']"),
     (["--metanet", "gmn2"], "unknown metanet ['gmn2']"),
     (["--task", "accuracy-prediction", "--metanet", "flatmlp"], "flatmlp reads one architecture"),
-    (["--lr-grid", "0.001,fast"], "--lr-grid takes comma-separated positive learning rates"),
-    (["--lr-grid", "-1"], "--lr-grid takes comma-separated positive learning rates"),
+    (["--lr-grid", "0.001,fast"], "--lr-grid takes comma-separated finite positive learning rates"),
+    (["--lr-grid", "-1"], "--lr-grid takes comma-separated finite positive learning rates"),
+    (["--lr-grid", "1e-3,inf"], "--lr-grid takes comma-separated finite positive learning rates"),
+    (["--lr-grid", "nan"], "--lr-grid takes comma-separated finite positive learning rates"),
     (["--metanet", "statnn", "--epochs", "gmn=3"], "unknown metanet in --epochs ['gmn']"),
 ])
 def test_cli_names_bad_requests(tmp_path, capsys, argv, message):
     assert main(["evaluate", "--zoo", str(TEST_ZOO), "--out", str(tmp_path), "--quiet", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lr_grid": [1e-3, math.inf]}, "lr_grid must hold one or more finite positive learning rates"),
+    ({"lr_grid": [math.nan]}, "lr_grid must hold one or more finite positive learning rates"),
+    ({"lr_grid": [True]}, "lr_grid must hold one or more finite positive learning rates"),
+    ({"lr_grid": ["1e-3"]}, "lr_grid must hold one or more finite positive learning rates"),
+    ({"lr_grid": []}, "lr_grid must hold one or more finite positive learning rates"),
+    ({"seeds": [0, 0]}, "seeds must be one or more distinct non-negative integers"),
+    ({"seeds": [-1]}, "seeds must be one or more distinct non-negative integers"),
+    ({"seeds": [0.5]}, "seeds must be one or more distinct non-negative integers"),
+    ({"epochs": 0}, "epochs must be a positive integer or None"),
+    ({"epochs": 2.5}, "epochs must be a positive integer or None"),
+])
+def test_evaluate_metanet_rejects_a_bad_protocol_before_any_work(task, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate_metanet(task, "statnn", progress=False, **kwargs)
 
 
 def test_cli_all_skips_metanets_that_cannot_read_the_zoo(tmp_path, capsys, monkeypatch):

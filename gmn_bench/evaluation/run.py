@@ -78,6 +78,19 @@ def _train_torch(cls: type[TorchMetanet], task: Task, seeds: Sequence[int], epoc
     return [result for result, *_ in runs[chosen]], info, protocol, tuning
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_lr_grid(lr_grid: Sequence[float]) -> list[float]:
+    """``lr_grid`` as a list, or ``ValueError`` unless it holds one or more finite positive learning rates."""
+    grid = list(lr_grid)
+    if not grid or not all(isinstance(lr, (int, float, np.floating)) and not isinstance(lr, bool)
+                           and math.isfinite(lr) and lr > 0 for lr in grid):
+        raise ValueError(f"lr_grid must hold one or more finite positive learning rates, got {grid}")
+    return grid
+
+
 def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEFAULT_SEEDS, epochs: int | None = None,
                      lr_grid: Sequence[float] = LR_GRID, device: str = "cpu", hparams: Mapping[str, Any] | None = None,
                      progress: bool = True, feature_cache: dict | None = None,
@@ -97,10 +110,11 @@ def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEF
     cls = resolve_metanet(metanet)
     hparams = dict(hparams or {})
     seeds = list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be one or more distinct integers, got {seeds}")
-    if not lr_grid or any(not (isinstance(lr, (int, float)) and lr > 0) for lr in lr_grid):
-        raise ValueError(f"lr_grid must hold one or more positive learning rates, got {list(lr_grid)}")
+    if not seeds or len(set(seeds)) != len(seeds) or not all(_is_int(s) and s >= 0 for s in seeds):
+        raise ValueError(f"seeds must be one or more distinct non-negative integers, got {seeds}")
+    check_lr_grid(lr_grid)
+    if epochs is not None and not (_is_int(epochs) and epochs >= 1):
+        raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
     if cls.deterministic:
         seeds = seeds[:1]
     cls.check_rows([r for s in SPLITS for r in task.rows(s).select_columns(["model_id", "arch"])])
