@@ -86,7 +86,7 @@ def _layout(module: nn.Module, family: str, input_shape: tuple[int, ...]) -> _La
     node_ids = held[rows, columns].long() - _FIRST_ID
     weight_ids = g.weight_values.long() - _FIRST_ID
     placed = torch.cat([node_ids, weight_ids])
-    if not torch.equal(placed.sort().values, torch.arange(offset - _FIRST_ID)):
+    if placed.numel() != offset - _FIRST_ID or not bool((torch.bincount(placed, minlength=placed.numel()) == 1).all()):
         raise ValueError(f"to_graph: the graph of {type(module).__name__} does not hold every state value exactly "
                          "once (a value read by two operations, or transformed before use)")
     template = g.clone()
@@ -95,17 +95,17 @@ def _layout(module: nn.Module, family: str, input_shape: tuple[int, ...]) -> _La
     return _Layout(template, state, floating, rows, _PARAMETER_COLUMNS[columns], node_ids, weight_ids)
 
 
-def _empty_model(spec: dict) -> nn.Module:
-    """``build_model(spec)`` with uninitialised storage (no random initialisation to pay for)."""
-    with torch.device("meta"):
-        module = build_model(spec)
-    return module.to_empty(device="cpu")
+def _scratch_model(spec: dict) -> nn.Module:
+    """``build_model(spec)`` whose values the layout overwrites; the caller's random state is left as it was.
+    (Random initialisation of a zoo-sized network costs less than building on the meta device.)"""
+    with torch.random.fork_rng(devices=[]):
+        return build_model(spec)
 
 
 @lru_cache(maxsize=256)
 def _spec_layout(spec_json: str) -> _Layout:
     spec = json.loads(spec_json)
-    return _layout(_empty_model(spec), spec["family"], IMAGE_SHAPE)
+    return _layout(_scratch_model(spec), spec["family"], IMAGE_SHAPE)
 
 
 def _layout_for(spec_or_module: Mapping[str, Any] | str | nn.Module) -> _Layout:
