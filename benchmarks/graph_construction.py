@@ -6,7 +6,8 @@ in one process on the same rows. For the largest network of each family in a zoo
 embedded cifar10-tiny zoo) it reports, for each implementation, graphs/second from a module and from
 a stored zoo row (warm: the architecture seen before; this checkout's row path also cold, its first row
 of a new architecture), the row/module time ratio, and bytes per graph (tensors, and the safetensors
-file the graph cache stores); then the same totals over every row of the zoo.
+file the graph cache stores); then this checkout's cold row path against its module path on the first
+row of every distinct architecture; then the same totals over every row of the zoo.
 
     python benchmarks/graph_construction.py [--zoo PATH_OR_REPO_ID] [--baseline REV] [--seconds 1] [--threads 1]
 """
@@ -23,7 +24,7 @@ import torch
 from safetensors.torch import save
 
 from gmn_bench import load_zoo, to_module
-from gmn_bench.graphs import parameter_graph
+from gmn_bench.graphs import clear_layout_cache, parameter_graph
 from gmn_bench.zoo.default import DEFAULT_ZOO
 
 _TENSORS = ("x", "edge_index", "edge_type", "edge_kernel", "weight_values")
@@ -56,7 +57,7 @@ def _cold_row_seconds(row, repeats: int = 3) -> float:
     """This checkout's row path on an architecture it has not seen (its layout cache cleared)."""
     total = 0.0
     for _ in range(repeats):
-        parameter_graph._spec_layout.cache_clear()
+        clear_layout_cache()
         start = time.perf_counter()
         parameter_graph.to_graph(row)
         total += time.perf_counter() - start
@@ -67,6 +68,25 @@ def _nbytes(g) -> tuple[int, int]:
     """(bytes of the graph's tensors, bytes of its safetensors cache file)."""
     tensors = {k: g[k].contiguous() for k in _TENSORS}
     return sum(t.numel() * t.element_size() for t in tensors.values()), len(save(tensors))
+
+
+def _distinct_architectures(rows) -> None:
+    """This checkout's row path on the first row of every architecture (each one cold) against
+    ``to_graph`` of the same rows as modules."""
+    firsts = list({arch: i for i, arch in reversed(list(enumerate(rows["arch"])))}.values())
+    sample = [rows[i] for i in sorted(firsts)]
+    modules = [to_module(row) for row in sample]
+    clear_layout_cache()
+    start = time.perf_counter()
+    for row in sample:
+        parameter_graph.to_graph(row)
+    cold = (time.perf_counter() - start) / len(sample)
+    start = time.perf_counter()
+    for module in modules:
+        parameter_graph.to_graph(module)
+    module_time = (time.perf_counter() - start) / len(sample)
+    print(f"every distinct architecture ({len(sample)}), this checkout: {cold * 1e3:.2f} ms per cold row, "
+          f"{module_time * 1e3:.2f} ms per module; row/module {cold / module_time:.2f}x")
 
 
 def main():
@@ -103,9 +123,10 @@ def main():
               f"{old_row / old_module:>6.2f}x {old_bytes:>9,} | {b.num_edges:>5} {new_module * 1e3:>7.2f} "
               f"{new_row * 1e3:>6.2f} {cold * 1e3:>8.2f} {new_row / new_module:>6.2f}x {new_bytes:>8,} | "
               f"{old_row / new_row:>11.1f}x {old_bytes / new_bytes:>12.1f}x {old_file / new_file:>11.1f}x", flush=True)
+    _distinct_architectures(rows)
     totals = {}
     for name, build in (("baseline", old.to_graph), ("this checkout", parameter_graph.to_graph)):
-        parameter_graph._spec_layout.cache_clear()
+        clear_layout_cache()
         start, size, files, edges = time.perf_counter(), 0, 0, 0
         for row in rows:
             g = build(row)

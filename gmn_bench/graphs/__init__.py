@@ -15,8 +15,8 @@ from .format import (
                      POOLING_CODES,
                      edge_kernel_grid,
 )
-from .parameter_graph import from_graph, graph_to_state_dict, to_graph
+from .parameter_graph import clear_layout_cache, from_graph, graph_to_state_dict, to_graph
 
 __all__ = ["ACTIVATION_CODES", "EDGE_TYPES", "GRAPH_FORMAT", "GraphDataset", "NODE_FEATURES", "NODE_TYPES",
-           "NORM_CODES", "PARAMETER_FEATURES", "POOLING_CODES", "edge_kernel_grid", "from_graph", "graph_loader",
+           "NORM_CODES", "PARAMETER_FEATURES", "POOLING_CODES", "clear_layout_cache", "edge_kernel_grid", "from_graph", "graph_loader",
            "graph_to_state_dict", "to_graph"]

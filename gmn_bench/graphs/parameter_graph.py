@@ -108,6 +108,12 @@ def _spec_layout(spec_json: str) -> _Layout:
     return _layout(_scratch_model(spec), spec["family"], IMAGE_SHAPE)
 
 
+def clear_layout_cache() -> None:
+    """Forget the architecture layouts :func:`to_graph` keeps for zoo rows (the last 256 architectures
+    seen), to release their memory, or to time rows of architectures not seen before."""
+    _spec_layout.cache_clear()
+
+
 def _layout_for(spec_or_module: Mapping[str, Any] | str | nn.Module) -> _Layout:
     if isinstance(spec_or_module, nn.Module):
         return _layout(copy.deepcopy(spec_or_module), _FAMILY_OF.get(type(spec_or_module), "custom"), IMAGE_SHAPE)
