@@ -73,8 +73,10 @@ def _nbytes(g) -> tuple[int, int]:
 def _distinct_architectures(rows) -> None:
     """This checkout's row path on the first row of every architecture (each one cold) against
     ``to_graph`` of the same rows as modules."""
-    firsts = list({arch: i for i, arch in reversed(list(enumerate(rows["arch"])))}.values())
-    sample = [rows[i] for i in sorted(firsts)]
+    firsts: dict[str, int] = {}
+    for i, arch in enumerate(rows["arch"]):
+        firsts.setdefault(arch, i)
+    sample = [rows[i] for i in firsts.values()]
     modules = [to_module(row) for row in sample]
     clear_layout_cache()
     start = time.perf_counter()

@@ -112,7 +112,7 @@ def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEF
     seeds = list(seeds)
     if not seeds or len(set(seeds)) != len(seeds) or not all(_is_int(s) and s >= 0 for s in seeds):
         raise ValueError(f"seeds must be one or more distinct non-negative integers, got {seeds}")
-    check_lr_grid(lr_grid)
+    lr_grid = check_lr_grid(lr_grid)
     if epochs is not None and not (_is_int(epochs) and epochs >= 1):
         raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
     if cls.deterministic:

@@ -18,5 +18,5 @@ from .format import (
 from .parameter_graph import clear_layout_cache, from_graph, graph_to_state_dict, to_graph
 
 __all__ = ["ACTIVATION_CODES", "EDGE_TYPES", "GRAPH_FORMAT", "GraphDataset", "NODE_FEATURES", "NODE_TYPES",
-           "NORM_CODES", "PARAMETER_FEATURES", "POOLING_CODES", "clear_layout_cache", "edge_kernel_grid", "from_graph", "graph_loader",
-           "graph_to_state_dict", "to_graph"]
+           "NORM_CODES", "PARAMETER_FEATURES", "POOLING_CODES", "clear_layout_cache", "edge_kernel_grid", "from_graph",
+           "graph_loader", "graph_to_state_dict", "to_graph"]

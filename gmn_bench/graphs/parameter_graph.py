@@ -86,7 +86,7 @@ def _layout(module: nn.Module, family: str, input_shape: tuple[int, ...]) -> _La
     node_ids = held[rows, columns].long() - _FIRST_ID
     weight_ids = g.weight_values.long() - _FIRST_ID
     placed = torch.cat([node_ids, weight_ids])
-    if placed.numel() != offset - _FIRST_ID or not bool((torch.bincount(placed, minlength=placed.numel()) == 1).all()):
+    if not torch.equal(placed.sort().values, torch.arange(offset - _FIRST_ID)):
         raise ValueError(f"to_graph: the graph of {type(module).__name__} does not hold every state value exactly "
                          "once (a value read by two operations, or transformed before use)")
     template = g.clone()
