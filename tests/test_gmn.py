@@ -199,3 +199,34 @@ def test_micro_batches_bound_edges_and_sum_to_the_whole_batch_gradient(rows):
     torch.testing.assert_close(gradient(parts), gradient([batch]))
     gmn.max_batch_edges = batch.num_edges
     assert gmn.micro_batches(batch) == [batch]
+
+
+def test_micro_batched_training_is_whole_batch_training(rows):
+    """Adam steps in float64 with every state update (the running statistics of the embedding included): training
+    in parts of at most max_batch_edges edges ends with the parameters and buffers of whole-batch training."""
+    graphs = [_double(to_graph(r)) for r in rows]
+    for g, y in zip(graphs, torch.linspace(0, 1, len(graphs), dtype=torch.float64)):
+        g.y = y[None]
+    limit = sorted(g.num_edges for g in graphs)[len(graphs) // 2]
+    loss = lambda out, y: torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], y)  # noqa: E731
+
+    def train(max_batch_edges):
+        gmn = _gmn().train()
+        gmn.max_batch_edges = max_batch_edges
+        optimizer = torch.optim.Adam(gmn.parameters(), lr=1e-2)
+        parts = []
+        for epoch in range(3):
+            for batch in DataLoader(graphs, batch_size=4, shuffle=True, generator=torch.Generator().manual_seed(epoch)):
+                parts.append(len(gmn.micro_batches(batch)))
+                optimizer.zero_grad()
+                gmn.accumulate_gradient(batch, loss)
+                optimizer.step()
+        assert gmn.training and gmn.standardize.training
+        return gmn.state_dict(), parts
+
+    (whole, whole_parts), (split, split_parts) = train(10**9), train(limit)
+    assert set(whole_parts) == {1} and max(split_parts) > 1
+    assert bool(whole["standardize.started"]) and not torch.allclose(whole["standardize.var"], torch.ones(32))
+    assert whole.keys() == split.keys()
+    for name in whole:
+        torch.testing.assert_close(split[name], whole[name], rtol=1e-9, atol=1e-11, msg=name)

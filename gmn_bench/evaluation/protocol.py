@@ -1,7 +1,9 @@
 """The standard protocol that trains a reference metanet (as in the GMN paper).
 
 * torch metanets: Adam, batch size 32, a fixed number of epochs, the loss of the task's
-  :class:`~gmn_bench.evaluation.objective.Objective`; after every epoch the validation split is
+  :class:`~gmn_bench.evaluation.objective.Objective`, one optimizer step per batch on the gradient
+  :meth:`TorchMetanet.accumulate_gradient <gmn_bench.metanets.TorchMetanet.accumulate_gradient>` gives
+  (the whole batch's, however the metanet splits it to bound memory); after every epoch the validation split is
   scored with the task's rank metric and the best epoch's test predictions are kept (ties keep
   the earlier epoch); that best validation score is the seed's model-selection score. Rows are
   featurized once (:func:`featurize_splits`: one :class:`~gmn_bench.tasks.TaskGraphDataset` per
@@ -94,9 +96,7 @@ def train_seed(metanet_cls: type[TorchMetanet], hparams: Mapping[str, Any], task
         model.train()
         for batch in loader:
             optimizer.zero_grad()
-            for part in model.micro_batches(batch):
-                part = part.to(device)
-                (objective.loss(model(part), part.y) * (len(part.y) / len(batch.y))).backward()
+            model.accumulate_gradient(batch, objective.loss, device)
             optimizer.step()
         val = task.evaluate(dict(zip(val_ids, fitted.predict_data(data["validation"]))), "validation")
         if val[task.rank_metric] > best_score:

@@ -10,8 +10,9 @@ for rows it cannot read; the default accepts every zoo). Two kinds:
 
 * :class:`TorchMetanet` (an ``nn.Module``): ``__init__(out_dim, **hparams)``, ``featurize(row) ->
   torch_geometric.data.Data``, ``forward(batch) -> [num_graphs, out_dim]``; trained with the
-  standard protocol, which accumulates the gradient of a batch over :meth:`~TorchMetanet.micro_batches`
-  (one part unless a subclass bounds the memory of a step); :meth:`~TorchMetanet.save` / :meth:`~TorchMetanet.load` store it as a
+  standard protocol, which takes one optimizer step per batch on the gradient
+  :meth:`~TorchMetanet.accumulate_gradient` gives (run over :meth:`~TorchMetanet.micro_batches`: one part
+  unless a subclass bounds the memory of a step); :meth:`~TorchMetanet.save` / :meth:`~TorchMetanet.load` store it as a
   safetensors weights file and a JSON file of its name and hyperparameters (as ppuda's ``GHN.load``);
 * :class:`SklearnMetanet`: ``featurize(row) -> 1-D ndarray`` and ``estimator(task_type, seed)``, an
   unfitted scikit-learn estimator fitted once per seed.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 from safetensors.torch import load_file, save_model
 from torch import nn
@@ -73,10 +74,24 @@ class TorchMetanet(Metanet, nn.Module):
         """``[num_graphs, out_dim]`` raw outputs for a ``torch_geometric`` batch of featurized rows."""
 
     def micro_batches(self, batch) -> list:
-        """The parts a training batch is run in, one backward pass each, their gradients summed before
-        the optimizer step (weighted by their share of the batch, so the step is the whole batch's).
-        Default: the batch itself."""
+        """The parts a training batch is run in by :meth:`accumulate_gradient`. Default: the batch itself."""
         return [batch]
+
+    def accumulate_gradient(self, batch, loss: Callable[[Any, Any], Any], device: str = "cpu") -> None:
+        """Add the gradient of ``loss(self(batch), batch.y)`` to every parameter's ``.grad`` (one training
+        step of the protocol, before the optimizer step), and update any state the forward keeps (running
+        statistics) as one forward of the whole batch would.
+
+        Runs the parts :meth:`micro_batches` gives, each moved to ``device``, one backward pass each,
+        weighted by its share of the batch. That is the whole batch's gradient only when the forward
+        treats every example on its own; a subclass that splits batches and keeps per-batch state
+        overrides this method so that the state, too, is the whole batch's (see :class:`~gmn_bench.metanets.GMN`)."""
+        self._backward_parts(self.micro_batches(batch), len(batch.y), loss, device)
+
+    def _backward_parts(self, parts: list, batch_size: int, loss: Callable[[Any, Any], Any], device: str) -> None:
+        for part in parts:
+            part = part.to(device)
+            (loss(self(part), part.y) * (len(part.y) / batch_size)).backward()
 
     def save(self, folder: str | Path, **metadata: Any) -> Path:
         """Write ``<folder>/weights.safetensors`` and ``<folder>/metanet.json`` (format, ``name``,

@@ -38,11 +38,18 @@ class RunningStandardize(nn.Module):
         self.register_buffer("var", torch.ones(dim))
         self.register_buffer("started", torch.tensor(False))
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if self.training and z.shape[0] > 1:
+    def update(self, z: torch.Tensor) -> None:
+        """Move the statistics towards the mean and variance of the batch ``z`` ``[n, dim]`` (set them, on
+        the first batch); a batch of one example has no variance and changes nothing."""
+        if z.shape[0] > 1:
             with torch.no_grad():
                 weight = self.momentum if bool(self.started) else 1.0
                 self.mean.lerp_(z.mean(0), weight)
                 self.var.lerp_(z.var(0), weight)
                 self.started.fill_(True)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """``z`` standardized; in training mode the statistics are first updated from ``z`` (:meth:`update`)."""
+        if self.training:
+            self.update(z)
         return (z - self.mean) * torch.rsqrt(self.var + self.eps)
