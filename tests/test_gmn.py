@@ -226,7 +226,7 @@ def test_micro_batched_training_is_whole_batch_training(rows):
 
     (whole, whole_parts), (split, split_parts) = train(10**9), train(limit)
     assert set(whole_parts) == {1} and max(split_parts) > 1
-    assert bool(whole["standardize.started"]) and not torch.allclose(whole["standardize.var"], torch.ones(32))
+    assert bool(whole["standardize.started"]) and not torch.allclose(whole["standardize.var"], torch.ones(32).double())
     assert whole.keys() == split.keys()
     for name in whole:
         torch.testing.assert_close(split[name], whole[name], rtol=1e-9, atol=1e-11, msg=name)
