@@ -307,7 +307,7 @@ def main(argv=None) -> int:
                          "(default: each metanet's default_epochs, else 100)")
     ev.add_argument("--lr-grid", default=None,
                     help="comma-separated learning rates every torch metanet is trained with, one chosen on the "
-                         "validation split (default: gmn_bench.evaluation.LR_GRID)")
+                         "validation split (default: gmn_bench.evaluation.LR_GRID, 1e-3,3e-3)")
     ev.add_argument("--save-metanets", default=None, metavar="DIR",
                     help="save each trained torch metanet (chosen learning rate) to DIR/<task>__<metanet>/seed-<s>/")
     ev.add_argument("--out", default="results", help="folder for <task>__<metanet>.json and .png")

@@ -31,7 +31,9 @@ from .report import plot_results
 from .results import MetanetInfo, Results, Tuning
 
 DEFAULT_SEEDS = (0, 1, 2)
-LR_GRID = (3e-4, 1e-3, 3e-3)
+LR_GRID = (1e-3, 3e-3)
+"""The default learning-rate grid: in the reference runs made with (3e-4, 1e-3, 3e-3), 3e-4 was chosen in
+none of the 18 (task, torch metanet) tunings that had it, so the grid keeps the two rates that win."""
 LR_SELECTION = ("once per metanet and task, on the first seed: the grid value with the highest best-epoch "
                 "validation {metric} (ties: the earlier value); the other seeds train at it")
 
