@@ -106,7 +106,8 @@ def _cpu_model() -> str:
 
 
 def environment() -> dict:
-    """The ``environment`` block of a results file."""
+    """The ``environment`` block of a results file (``torch_threads``: torch's CPU threads when it was
+    made, which a bitwise rerun needs)."""
     from .. import __version__
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -115,6 +116,7 @@ def environment() -> dict:
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
         "hardware": {"cpu": _cpu_model(), "cores": cores,
                      "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
     }
@@ -164,11 +166,14 @@ class ZooRef:
 
 @dataclass(frozen=True)
 class MetanetInfo:
-    """The metanet of a result: its name, parameter count (None for tree ensembles) and hyperparameters."""
+    """The metanet of a result: its name, parameter count (None for tree ensembles), hyperparameters and
+    the fingerprint of its code (:func:`~gmn_bench.evaluation.provenance.code_fingerprint`; None when
+    unknown: a class without a source file, or a file written before fingerprints)."""
 
     name: str
     n_params: int | None
     hparams: dict[str, Any]
+    code: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

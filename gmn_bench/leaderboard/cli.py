@@ -58,11 +58,14 @@ def add_leaderboard_arguments(parser: argparse.ArgumentParser) -> None:
                         help="first register the zoo ZOO (folder or Hub repo id) in the board's zoos.json")
     parser.add_argument("--zoo-name", default=None, help="display name of the zoo registered (default: ZOO)")
     parser.add_argument("--zoo-revision", default=None, help="Hub revision of the zoo registered (pin a commit)")
-    parser.add_argument("--strict", action="store_true", help="exit with status 1 when any submission is rejected")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 1 when any submission is rejected or any reference entry is stale "
+                             "(its metanet's code changed since it was made)")
 
 
 def run_leaderboard(args: argparse.Namespace) -> int:
-    """Rebuild the board; print each task's leader and every rejected submission with its reason."""
+    """Rebuild the board; print each task's leader, every stale reference entry and every rejected
+    submission with its reason."""
     from . import LEDGER_NAME, REGISTRY_NAME, add_references, known_zoos, rebuild, register_zoo
     from .escape import visible  # submitted text never reaches the terminal raw (escape sequences)
 
@@ -80,10 +83,13 @@ def run_leaderboard(args: argparse.Namespace) -> int:
         print(f"{task}: {len(entries)} entries, first {visible(best.submission.manifest['metanet']['name'])} "
               f"({best.score.rank_metric} {best.value:.4f})")
         for entry in entries:
+            if entry.stale:
+                print(f"  {entry.submission.id}: {visible(entry.stale)}")
             for mismatch in entry.score.mismatches:
                 print(f"  note: {entry.submission.id} claims differ from re-scored values: {visible(mismatch)}")
     for rejection in board.rejected:
         print(f"rejected {visible(rejection.name)}: {visible(rejection.reason)}")
     print(f"wrote {args.out}/README.md and {args.out}/index.html; the board's ledger: "
           f"{Path(args.submissions).parent / LEDGER_NAME}")
-    return 1 if args.strict and board.rejected else 0
+    stale = any(entry.stale for entries in board.tasks.values() for entry in entries)
+    return 1 if args.strict and (board.rejected or stale) else 0

@@ -33,7 +33,8 @@ RULES = ("Each task ranks by its rank metric (Kendall's tau for regression tasks
          "only). Exactly equal scores share a rank; tied rows are listed in the order the board first saw them "
          "(the Submitted date is the board's own record), then by metanet name. A copy of an earlier entry's "
          "predictions is rejected. Other metrics are shown, not ranked: regression R² and RMSE, classification "
-         "macro-F1.")
+         "macro-F1. Commit: the gmn-bench commit that made the results. A reference entry whose metanet code has "
+         "changed since that commit is stale: listed last, without a rank, until it is made again.")
 
 
 def _metric_columns(entries: list[Entry]) -> list[str]:
@@ -43,7 +44,7 @@ def _metric_columns(entries: list[Entry]) -> list[str]:
 
 def _headers(metrics: list[str]) -> list[str]:
     return ["Rank", "Metanet", f"{metrics[0]} (mean ± std)", _CI, "vs leader", "over trivial", *metrics[1:], "n",
-            "Seeds", "Params", "Authors", "Submitted", "Paper", "Notes"]
+            "Seeds", "Params", "Authors", "Submitted", "Commit", "Paper", "Notes"]
 
 
 def _mean_std(entry: Entry, metric: str) -> str:
@@ -70,8 +71,18 @@ def _margin(stats: EntryStatistics) -> str:
     return _comparison(stats.margin, "—")
 
 
+def _rank(entry: Entry) -> str:
+    return "—" if entry.rank is None else str(entry.rank)
+
+
+def _commit(entry: Entry) -> str:
+    return (entry.score.commit or "")[:12]
+
+
 def _notes(entry: Entry, stats: EntryStatistics) -> str:
     notes = ["reference"] if entry.record.reference else []
+    if entry.stale:
+        notes.append(entry.stale)
     if stats.vs_leader is not None and stats.vs_leader.indistinguishable:
         notes.append("indistinguishable from the leader")
     if entry.score.mismatches:
@@ -93,10 +104,11 @@ def render_markdown(board: Board) -> str:
                   "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         for e in entries:
             meta, stats = e.submission.manifest, board.statistics[task][e.submission.id]
-            cells = [str(e.rank), markdown_link(meta["metanet"]["name"], meta["metanet"]["code"]),
+            cells = [_rank(e), markdown_link(meta["metanet"]["name"], meta["metanet"]["code"]),
                      _mean_std(e, metrics[0]), _interval(stats), _vs_leader(stats), _margin(stats),
                      *(_mean_std(e, m) for m in metrics[1:]), str(e.score.n_test), str(len(e.score.seeds)),
                      _params(e.score.n_params), markdown(", ".join(meta["authors"])), e.record.first_seen[:10],
+                     markdown(_commit(e)),
                      markdown_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",
                      markdown(_notes(e, stats))]
             lines.append("| " + " | ".join(cells) + " |")
@@ -146,6 +158,8 @@ th { cursor: pointer; background: #f3f5f8; user-select: none; white-space: nowra
 th[aria-sort="ascending"]::after { content: " \\25B2"; } th[aria-sort="descending"]::after { content: " \\25BC"; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.reference td { color: #555; font-style: italic; }
+tr.stale td { color: #a33; text-decoration: line-through; }
+tr.stale td:last-child { text-decoration: none; }
 .rules { background: #f7f7f7; padding: 0.7rem 1rem; border-left: 4px solid #3b6fb6; }
 figure svg { max-width: 100%; height: auto; }
 """
@@ -191,7 +205,7 @@ def _html_table(task: str, entries: list[Entry], statistics: dict[str, EntryStat
     rows = []
     for e in entries:
         meta, stats = e.submission.manifest, statistics[e.submission.id]
-        cells = [_cell(str(e.rank), e.rank, numeric=True),
+        cells = [_cell(_rank(e), e.rank if e.rank is not None else "", numeric=True),
                  _cell(_link(meta["metanet"]["name"], meta["metanet"]["code"]), meta["metanet"]["name"], raw=True),
                  _cell(_mean_std(e, metrics[0]), repr(e.value), numeric=True),
                  _cell(_interval(stats), repr(stats.interval[0]), numeric=True),
@@ -203,10 +217,11 @@ def _html_table(task: str, entries: list[Entry], statistics: dict[str, EntryStat
                  _cell(_params(e.score.n_params), e.score.n_params or "", numeric=True),
                  _cell(", ".join(meta["authors"]), ", ".join(meta["authors"])),
                  _cell(e.record.first_seen[:10], e.record.first_seen),
+                 _cell(_commit(e), _commit(e)),
                  _cell(_link("paper", meta["metanet"]["paper"]) if meta["metanet"]["paper"] else "",
                        meta["metanet"]["paper"] or "", raw=True),
                  _cell(_notes(e, stats), _notes(e, stats))]
-        css = ' class="reference"' if e.record.reference else ""
+        css = ' class="reference stale"' if e.stale else ' class="reference"' if e.record.reference else ""
         rows.append(f'<tr{css} data-submission="{html_text(e.submission.id)}">' + "".join(cells) + "</tr>")
     head = "".join(f'<th scope="col" title="click to sort">{html.escape(h)}</th>' for h in headers)
     zoos = ", ".join(sorted({e.submission.zoo.name for e in entries}))

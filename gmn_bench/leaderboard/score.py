@@ -10,6 +10,9 @@ Ranking rules (also printed on the rendered board):
 * within a tie, rows are listed by the order in which the board first saw them (its ledger,
   :mod:`gmn_bench.leaderboard.ledger`; never a date the submission states), then metanet name,
   then submission id.
+* a *stale* reference entry (made by metanet code that has changed since:
+  :mod:`gmn_bench.leaderboard.staleness`) is not ranked: it is listed after the ranked entries,
+  with the reason.
 
 A submission that fails any check, or raises anything at all while being checked, is left off
 with its reason (:class:`Rejection`); the others are kept, so one bad folder never hides or
@@ -31,6 +34,7 @@ from gmn_bench.tasks import TASKS
 
 from .ledger import Ledger, Record, utc_now
 from .schema import LIMITS, Limits
+from .staleness import stale_reason
 from .uncertainty import EntryStatistics, entry_statistics
 from .validate import Submission, SubmissionError, TaskScore, folder_digest, validate_submission
 from .zoos import KnownZoo
@@ -41,10 +45,11 @@ class Entry:
     """One row of a task's table: a submission's re-scored result on that task, with its rank and the
     board's record of it (first seen, reference)."""
 
-    rank: int
+    rank: int | None  # None: a stale reference entry, not ranked
     submission: Submission
     score: TaskScore
     record: Record
+    stale: str | None = None  # why a reference entry is stale (gmn_bench.leaderboard.staleness)
 
     @property
     def value(self) -> float:
@@ -74,14 +79,18 @@ class Board:
 
 def rank(submissions: list[Submission], task: str, records: Mapping[str, Record]) -> list[Entry]:
     """The entries of ``task``, ordered and ranked by the rules of this module (``records``: the ledger's)."""
-    scored = [(s.scores[task].mean[s.scores[task].rank_metric], s) for s in submissions if task in s.scores]
-    scored.sort(key=lambda item: (-item[0], records[item[1].id].sequence, item[1].manifest["metanet"]["name"],
-                                  item[1].id))
+    scored = []
+    for s in submissions:
+        if task in s.scores:
+            stale = stale_reason(s.manifest["metanet"]["name"], s.scores[task]) if records[s.id].reference else None
+            scored.append((s.scores[task].mean[s.scores[task].rank_metric], s, stale))
+    scored.sort(key=lambda item: (item[2] is not None, -item[0], records[item[1].id].sequence,
+                                  item[1].manifest["metanet"]["name"], item[1].id))
     entries: list[Entry] = []
-    for position, (value, submission) in enumerate(scored, start=1):
+    for position, (value, submission, stale) in enumerate(scored, start=1):
         tied = position > 1 and scored[position - 2][0] == value
-        entries.append(Entry(entries[-1].rank if tied else position, submission, submission.scores[task],
-                             records[submission.id]))
+        place = None if stale else entries[-1].rank if tied else position
+        entries.append(Entry(place, submission, submission.scores[task], records[submission.id], stale))
     return entries
 
 

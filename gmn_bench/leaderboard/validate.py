@@ -68,6 +68,8 @@ class TaskScore:
     prediction_digests: tuple[str | None, ...] = ()
     y_true: tuple = ()
     y_pred: tuple[tuple, ...] = ()
+    commit: str | None = None  # the gmn-bench commit that made the results file
+    code_fingerprint: str | None = None  # of the metanet's code then (gmn_bench.evaluation.provenance)
 
     @property
     def n_test(self) -> int:
@@ -328,7 +330,8 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
     mismatches += _claims({m: v["mean"] for m, v in results["metrics"].items()}, mean, "mean")
     y_pred = tuple(tuple(entry["predictions"][m] for m in truth) for entry in results["per_seed"])
     return TaskScore(name, task.rank_metric, results["metanet"]["n_params"], seeds, tuple(per_seed), mean, std,
-                     tuple(mismatches), tuple(digests), tuple(truth.values()), y_pred)
+                     tuple(mismatches), tuple(digests), tuple(truth.values()), y_pred,
+                     results["environment"]["git_commit"], (results["metanet"].get("code") or {}).get("fingerprint"))
 
 
 def _check_manifest(manifest: Any, folder: Path) -> None:

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Callable
 
 from gmn_bench.evaluation import MetanetInfo, Results, SeedResult
+from gmn_bench.evaluation.provenance import code_fingerprint
+from gmn_bench.metanets import METANETS
 from gmn_bench.tasks import get_task, zoo_fingerprint
 from gmn_bench.leaderboard import KnownZoo, known_zoos, package_submission, write_submission
 from gmn_bench.leaderboard.validate import MAX_FILE_BYTES
@@ -59,7 +61,8 @@ def results(task_name: str, metanet: str = "gmn", noise: float = 0.05, seeds=(0,
     for seed in seeds:
         preds = predictions(task_name, noise, zlib.crc32(f"{metanet}/{seed}".encode()))
         per_seed.append(SeedResult(seed, task.evaluate(preds), preds, 3, 1.0))
-    built = Results.build(task, zoo_fingerprint(TEST_ZOO), MetanetInfo(metanet, n_params, {}), {}, None, per_seed,
+    code = code_fingerprint(METANETS[metanet]) if metanet in METANETS else None  # as evaluate records it
+    built = Results.build(task, zoo_fingerprint(TEST_ZOO), MetanetInfo(metanet, n_params, {}, code), {}, None, per_seed,
                           deterministic=False, total_seconds=1.0)
     environment = {"gmn_bench_version": "0.1.0", "git_commit": None, "python": "3.11.7", "torch": "2.13.0",
                    "hardware": {"cpu": "test", "cores": 2, "gpu": None}}
