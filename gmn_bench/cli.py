@@ -109,6 +109,16 @@ def _cmd_leaderboard(args) -> int:
     return run_leaderboard(args)
 
 
+def _cmd_reproduce(args) -> int:
+    from .leaderboard import BOARD_DIR, REGISTRY_NAME, known_zoos
+    from .leaderboard.reproduce import reproduce
+
+    outcome = reproduce(args.results, task=args.task, seed=args.seed, zoos=known_zoos(registry=BOARD_DIR / REGISTRY_NAME),
+                        device=args.device, threads=args.threads, progress=not args.quiet)
+    print(outcome.summary())
+    return 0 if outcome.matches else 1
+
+
 def _names(value: str, known, what: str) -> list[str]:
     names = list(known) if value == "all" else [v.strip() for v in value.split(",") if v.strip()]
     unknown = [n for n in names if n not in known]
@@ -295,6 +305,16 @@ def main(argv=None) -> int:
     board = sub.add_parser("leaderboard", help="check, re-score and rank every submission; rebuild the board pages")
     add_leaderboard_arguments(board)
     board.set_defaults(func=_cmd_leaderboard)
+    rep = sub.add_parser("reproduce", help="retrain one seed of a results file (e.g. a board entry) as it records it "
+                         "and compare its test predictions with the stored ones (exit 1 on a mismatch)")
+    rep.add_argument("results", help="results JSON file, or a folder of them (a board submission, evaluate's --out)")
+    rep.add_argument("--task", default=None, help="the task's results file in the folder (needed if it holds several)")
+    rep.add_argument("--seed", type=_count(0), default=0, help="the seed to retrain (default 0)")
+    rep.add_argument("--device", default=None, help="torch device (default: the recorded one)")
+    rep.add_argument("--threads", type=_count(1), default=None,
+                     help="torch CPU threads (default: the recorded count; only that count reruns bitwise)")
+    rep.add_argument("--quiet", action="store_true", help="no progress bars")
+    rep.set_defaults(func=_cmd_reproduce)
     ev = sub.add_parser("evaluate", help="train and score metanets on tasks; write results JSON + plots, print a table")
     ev.add_argument("--zoo", default=str(DEFAULT_ZOO), help="Hub repo id or local zoo folder (default: embedded zoo)")
     ev.add_argument("--revision", default=None, help="Hub revision (tag, branch or commit) of the zoo")

@@ -22,10 +22,10 @@ def stale_reason(metanet: str, score: TaskScore) -> str | None:
     made = f"made at {score.commit[:12]}" if score.commit else "made at an unknown commit"
     cls = METANETS.get(metanet)
     if cls is None:
-        return f"stale: gmn-bench has no metanet {metanet!r} any more ({made})"
+        return f"stale — gmn-bench has no metanet {metanet!r} any more ({made})"
     if score.code_fingerprint is None:
-        return f"stale: {made}, before code fingerprints were recorded"
+        return f"stale — {made}, before code fingerprints were recorded"
     current = code_fingerprint(cls)
     if current is None or current["fingerprint"] != score.code_fingerprint:
-        return f"stale: code changed since it was {made}"
+        return f"stale — code changed since it was {made}"
     return None
