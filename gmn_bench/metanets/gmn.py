@@ -159,11 +159,11 @@ class GMN(TorchMetanet):
         """The whole batch's gradient and running-statistics update (see the module docstring), in parts of
         at most ``max_batch_edges`` edges; ``loss(outputs, targets)`` as in
         :meth:`TorchMetanet.accumulate_gradient <gmn_bench.metanets.TorchMetanet.accumulate_gradient>`."""
-        parts = self.micro_batches(batch)
+        parts = [part.to(device) for part in self.micro_batches(batch)]  # inputs only: small beside activations
         split = len(parts) > 1 and self.standardize.training
         if split:
             with torch.no_grad():
-                self.standardize.update(torch.cat([self.embed(part.to(device)) for part in parts]))
+                self.standardize.update(torch.cat([self.embed(part) for part in parts]))
             self.standardize.eval()  # applies the statistics just set, without updating them again
         try:
             self._backward_parts(parts, len(batch.y), loss, device)
