@@ -174,7 +174,7 @@ def main() -> None:
                 "mlp_edges", "mlp_step_seconds", "mlp_step_peak_mb", "val_tau", "test_tau", "test_r2"):
         if key in current:
             b, c = baseline[key], current[key]
-            ratio = f"{b / c:.2f}x" if c and key not in _SCORES else f"{c - b:+.4f} (current - baseline)"
+            ratio = f"{c - b:+.4f} (current - baseline)" if key in _SCORES else f"{b / c:.2f}x" if c else ""
             print(f"{key:<34}{b:>12.4g}{c:>12.4g}{ratio:>30}")
     if "val_tau" in current:
         print(f"speed: current epoch {baseline['epoch_seconds'] / current['epoch_seconds']:.2f}x the baseline's; "
