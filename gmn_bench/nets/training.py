@@ -114,6 +114,15 @@ def accuracy_and_loss(model, images, labels, batch_size: int = 1000, device: str
     return accuracy.item(), loss.item()
 
 
+def _nhwc_is_safe(model: nn.Module) -> bool:
+    """False for networks with a strided 1x1 convolution of fewer than 8 input channels (a ResNet
+    shortcut after a narrow stage): in NHWC, oneDNN's AVX2 backward pass of that convolution writes
+    past its workspace (uxlfoundation/oneDNN#6035) and torch 2.13 aborts with "double free or
+    corruption". Such networks train in NCHW."""
+    return not any(isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and m.stride != (1, 1) and m.in_channels < 8
+                   for m in model.modules())
+
+
 def _to_input(x, model):
     return x.contiguous(memory_format=torch.channels_last) if getattr(model, "_channels_last", False) else x
 
@@ -162,12 +171,13 @@ def train_network(spec, hparams, train_data, test_data, checkpoint_epochs, devic
     its :func:`training_subset`. ``metrics`` holds ``train_acc``,
     ``test_acc``, ``train_loss`` and ``test_loss``; the train ones are measured on the first
     ``train_eval_images`` of its training images (all by default).
-    ``channels_last`` stores conv networks' activations NHWC, much faster for convolutions on CPU."""
+    ``channels_last`` stores conv networks' activations NHWC, much faster for convolutions on CPU
+    (except for networks that would hit a oneDNN bug in NHWC: see :func:`_nhwc_is_safe`)."""
     check_hyperparameters(hparams)
     device = resolve_device(device)
     torch.manual_seed(hparams["init_seed"])
     model = build_model(spec).to(device)
-    if channels_last and spec["family"] in ("cnn", "resnet"):
+    if channels_last and spec["family"] in ("cnn", "resnet") and _nhwc_is_safe(model):
         model = model.to(memory_format=torch.channels_last)
         model._channels_last = True
     optimizer = OPTIMIZERS[hparams["optimizer"]](model.parameters(), hparams["learning_rate"], hparams["weight_decay"])
