@@ -102,15 +102,21 @@ def _mean_interval(values: np.ndarray) -> str:
     return f"{values.mean():+.3f} [{ci.low:+.3f}, {ci.high:+.3f}]"
 
 
+def _one_family_recipes(recipe, args):
+    """``(family, the recipe restricted to it, its first --per-family configurations)`` per family."""
+    for family in args.families or sorted(recipe.families):
+        one = replace(recipe, name=f"{recipe.name}-{family}", families={family: 1})
+        yield family, one, one.configurations()[: args.per_family]
+
+
 def _precision_table(recipe, args):
     print(f"recipe {recipe.name}, {args.per_family} networks per family, {args.train_limit or 'all'} training / "
           f"{args.test_limit or 'all'} test images, one thread; CPU bfloat16 units (amx_bf16/avx512_bf16): "
           f"{'yes' if cpu_has_bfloat16() else 'no'}")
     print(f"{'family':<8} {'float32 nets/core-h':>20} {'bfloat16 nets/core-h':>21} {'bf16/f32':>9} {'auto':>9} "
           f"{'auto/f32':>9}  test acc bf16 - f32, mean [95% bootstrap CI]")
-    for family in args.families or sorted(recipe.families):
-        one = replace(recipe, name=f"{recipe.name}-{family}", families={family: 1})
-        rate, difference = _float32_vs_bfloat16(one, one.configurations()[: args.per_family], args)
+    for family, one, configs in _one_family_recipes(recipe, args):
+        rate, difference = _float32_vs_bfloat16(one, configs, args)
         auto = resolve_precision("auto", family, "cpu")
         ratio = rate["bfloat16"] / rate["float32"]
         print(f"{family:<8} {rate['float32']:>20.0f} {rate['bfloat16']:>21.0f} {ratio:>8.2f}x {auto:>9} "
@@ -139,9 +145,7 @@ def main():
           f"torch default threads {torch.get_num_threads()}, engine workers {args.workers}")
     print(f"{'family':<8} {'naive nets/h':>13} {'engine nets/h':>14} {'engine/naive':>13} "
           f"{'1-by-1 nets/h':>14} {'grouped nets/h':>15} {'grouped/1-by-1':>15}")
-    for family in args.families or sorted(recipe.families):
-        one = replace(recipe, name=f"{recipe.name}-{family}", families={family: 1})
-        configs = one.configurations()[: args.per_family]
+    for family, one, configs in _one_family_recipes(recipe, args):
         naive, engine = _naive_vs_engine(one, configs, args, data)
         print(f"{family:<8} {naive:>13.0f} {engine:>14.0f} {engine / naive:>12.2f}x", end="", flush=True)
         spec = next((c["spec"] for c in configs if can_group(c["spec"])), None)

@@ -11,7 +11,7 @@ from gmn_bench.build.grouped import group_key, train_group
 from gmn_bench.build.recipes import load_recipe
 from gmn_bench.nets import precision as precision_module
 from gmn_bench.nets.precision import BFLOAT16_FASTER_ON_CPU, cpu_has_bfloat16, resolve_precision
-from gmn_bench.nets.training import train_network
+from gmn_bench.nets.training import train_network, training_precision
 from conftest import CIFAR, HYPERPARAMS, SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +59,11 @@ def test_bfloat16_training_is_reproducible_in_float32_weights_and_differs_from_f
     assert _digest(runs[0]) == _digest(runs[1]) and [m for *_, m in runs[0]] == [m for *_, m in runs[1]]
     assert _digest(runs[0]) != _digest(_train(family, synthetic))
     assert all(t.dtype in (torch.float32, torch.int64) for _, state, _ in runs[0] for t in state.values())
+
+
+def test_hyperparameters_without_a_precision_train_in_float32():
+    assert training_precision({}) == training_precision({"precision": None}) == "float32"  # a row that did not record it
+    assert training_precision({"precision": "bfloat16"}) == "bfloat16"
 
 
 def test_unknown_training_precision_fails_before_training(synthetic):

@@ -87,8 +87,9 @@ def check_hyperparameters(hparams: Mapping[str, Any]) -> None:
 
 
 def training_precision(hparams: Mapping[str, Any]) -> str:
-    """The precision ``hparams`` train in: their ``precision``, ``float32`` when they have none."""
-    return hparams.get("precision", "float32")
+    """The precision ``hparams`` train in: their ``precision``, ``float32`` when it is absent or None
+    (a zoo row that did not record it)."""
+    return hparams.get("precision") or "float32"
 
 
 @torch.no_grad()
