@@ -6,8 +6,7 @@ the tasks and graph loaders), and a single row given to :func:`~gmn_bench.zoo.we
 * :func:`check_row`: one row. Known columns only, non-null where required, the right type, finite
   numbers in the column's range (:data:`~gmn_bench.zoo.schema.COLUMNS`), well-formed ids and names,
   a known precision, a valid architecture spec whose family is ``family`` and whose parameter count is
-  ``n_params``,
-  ``epoch <= epochs``, and weights that are readable safetensors bytes holding exactly the spec's
+  ``n_params``, ``epoch <= epochs``, and weights that are readable safetensors bytes holding exactly the spec's
   tensors (names, shapes), floating point where the network is, with finite values.
 * :func:`check_rows`: every row, then the table: one row per (``model_id``, ``epoch``); the network
   columns (architecture, hyperparameters, seeds, split labels) the same on every checkpoint of a
