@@ -46,6 +46,7 @@ def test_cnn_recipe_has_one_architecture():
     (lambda t: t.replace('choice = [8, 16, 32]', 'choice = [0]'), "'width' must be a positive integer"),
     (lambda t: t.replace('optimizer = ', 'optimiser = '), "misses ['optimizer']"),
     (lambda t: t + "\n[[oops", "cannot read recipe"),
+    (lambda t: t.replace('precision = "float32"', 'precision = "float16"'), "precision must be one of"),
 ])
 def test_bad_recipes_fail_when_loaded(tmp_path, edit, message):
     path = tmp_path / "recipe.toml"

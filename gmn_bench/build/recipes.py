@@ -18,7 +18,9 @@ training images, CIFAR-10's own shuffled order). A network is checkpointed at ev
 ``checkpoint_epochs`` entry below its ``epochs``, and at ``epochs``. Optional top-level keys:
 ``train_eval_images`` (train accuracy and loss are measured on at most this many of a
 network's training images; default all), ``id_fractions`` (train/validation/test shares of the
-``id`` split, default 0.8/0.1/0.1), ``held_out_family`` and ``size_quantile``.
+``id`` split, default 0.8/0.1/0.1), ``held_out_family``, ``size_quantile`` and ``precision``
+(``auto``, ``float32`` or ``bfloat16``, default ``auto``: see :mod:`gmn_bench.nets.precision`;
+``gmn-bench build --precision`` overrides it).
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..nets.architectures import FAMILIES, validate_spec
+from ..nets.precision import PRECISIONS
 from ..zoo.splits import ID_FRACTIONS
 
 if sys.version_info >= (3, 11):
@@ -104,6 +107,7 @@ class Recipe:
     description: str = ""
     train_eval_images: int | None = None
     id_fractions: tuple[tuple[str, float], ...] = ID_FRACTIONS
+    precision: str = "auto"
 
     def checkpoints(self, epochs: int) -> tuple[int, ...]:
         """Checkpoint epochs of a network trained for ``epochs``: the recipe's below it, and ``epochs``."""
@@ -162,13 +166,16 @@ def load_recipe(path: str | Path) -> Recipe:
     eval_images = raw.get("train_eval_images")
     if eval_images is not None and (isinstance(eval_images, bool) or not isinstance(eval_images, int) or eval_images < 1):
         raise RecipeError(f"{path}: train_eval_images must be a positive integer, got {eval_images!r}")
+    precision = raw.get("precision", "auto")
+    if precision not in PRECISIONS:
+        raise RecipeError(f"{path}: precision must be one of {PRECISIONS}, got {precision!r}")
     recipe = Recipe(
         name=raw["name"], seed=raw["seed"], n_networks=raw["n_networks"], checkpoint_epochs=tuple(epochs),
         families=raw["families"], architectures={f: raw[f] for f in raw["families"]},
         hyperparameters={**_OPTIONAL_HYPERPARAMETERS, "epochs": max(epochs), **raw["hyperparameters"]},
         held_out_family=raw.get("held_out_family"), size_quantile=raw.get("size_quantile", 0.8),
         description=raw.get("description", ""), train_eval_images=eval_images,
-        id_fractions=tuple((name, float(fractions[name])) for name, _ in ID_FRACTIONS),
+        id_fractions=tuple((name, float(fractions[name])) for name, _ in ID_FRACTIONS), precision=precision,
     )
     for i in range(min(recipe.n_networks, 16)):  # fail now, not mid-build, on knobs that give bad specs
         _check_sampled(recipe.sample(i), f"{path}: network {i}")

@@ -5,8 +5,8 @@ the tasks and graph loaders), and a single row given to :func:`~gmn_bench.zoo.we
 
 * :func:`check_row`: one row. Known columns only, non-null where required, the right type, finite
   numbers in the column's range (:data:`~gmn_bench.zoo.schema.COLUMNS`), well-formed ids and names,
-  a valid architecture spec whose family is ``family`` and whose parameter count is ``n_params``,
-  ``epoch <= epochs``, and weights that are readable safetensors bytes holding exactly the spec's
+  a known precision, a valid architecture spec whose family is ``family`` and whose parameter count is
+  ``n_params``, ``epoch <= epochs``, and weights that are readable safetensors bytes holding exactly the spec's
   tensors (names, shapes), floating point where the network is, with finite values.
 * :func:`check_rows`: every row, then the table: one row per (``model_id``, ``epoch``); the network
   columns (architecture, hyperparameters, seeds, split labels) the same on every checkpoint of a
@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import numbers
+import re
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
@@ -28,12 +29,13 @@ from safetensors import SafetensorError, deserialize
 
 from ..nets.architectures import SpecError, build_model, count_parameters, spec_to_json, validate_spec
 from .errors import ZooFormatError, ZooRowError
-from .schema import COLUMNS, MODEL_ID, NAME, SPLIT_COLUMN, SPLIT_LABEL, SPLIT_PREFIX
+from .schema import COLUMNS, MODEL_ID, NAME, PRECISIONS, SPLIT_COLUMN, SPLIT_LABEL, SPLIT_PREFIX
 
 _INT_RANGE = {"int32": 2**31, "int64": 2**63}
 _TEXT_RULES = {"model_id": (MODEL_ID, "letters, digits, '.', '_' and '-', at most 128, no '..'"),
                "optimizer": (NAME, "a name of letters, digits, '_', '.', '+' and '-'"),
-               "augmentation": (NAME, "a name of letters, digits, '_', '.', '+' and '-'")}
+               "augmentation": (NAME, "a name of letters, digits, '_', '.', '+' and '-'"),
+               "precision": (re.compile("|".join(PRECISIONS)), "one of " + ", ".join(PRECISIONS))}
 _NETWORK_COLUMNS = tuple(name for name, column in COLUMNS.items() if column.network)
 
 
