@@ -55,6 +55,30 @@ def _positions(starts: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tenso
     return torch.arange(int(lengths.sum())) - offsets[owner] + starts[owner], owner
 
 
+def _valid(starts: torch.Tensor, lengths: torch.Tensor, size: int) -> torch.Tensor:
+    """``[size]`` float mask of the positions :func:`_positions` lists (+1 at each start, -1 past each end,
+    summed)."""
+    steps = torch.zeros(size + 1)
+    steps.index_add_(0, starts, torch.ones(len(starts))).index_add_(0, starts + lengths, -torch.ones(len(starts)))
+    return steps.cumsum(0)[:size]
+
+
+def _batch_norm(norm: nn.BatchNorm1d, h: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """``norm`` applied to ``h`` ``[1, C, T]`` with training statistics (and their running averages) over
+    the ``valid`` positions only; in eval mode the running statistics, as ``norm`` itself."""
+    if not norm.training:
+        return norm(h)
+    count = valid.sum()
+    mean = (h * valid).sum((0, 2)) / count
+    centered = h - mean[:, None]
+    var = (centered.square() * valid).sum((0, 2)) / count
+    with torch.no_grad():
+        norm.num_batches_tracked.add_(1)
+        norm.running_mean.lerp_(mean, norm.momentum)
+        norm.running_var.lerp_(var * count / (count - 1), norm.momentum)
+    return centered * torch.rsqrt(var + norm.eps)[:, None] * norm.weight[:, None] + norm.bias[:, None]
+
+
 class DMC(TorchMetanet):
     """The GMN authors' DMC baseline over whole networks; see the module docstring."""
 
@@ -85,18 +109,17 @@ class DMC(TorchMetanet):
         return Data(x=flat_weights(row))
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        lengths = torch.diff(batch.ptr).cpu().clamp(min=self.min_length)
-        room = (lengths + self._align - 1) // self._align * self._align
+        lengths = torch.diff(batch.ptr).cpu()
+        room = (lengths.clamp(min=self.min_length) + self._align - 1) // self._align * self._align
         starts = torch.cumsum(room, 0) - room
-        index, _ = _positions(starts, torch.diff(batch.ptr).cpu())
-        h = batch.x.new_zeros(1, 1, int(room.sum())).index_copy(2, index.to(batch.x.device), batch.x.T[None])
+        index = _positions(starts, lengths)[0].to(batch.x.device)
+        h = batch.x.new_zeros(1, 1, int(room.sum())).index_copy(2, index, batch.x.T[None])
+        lengths = lengths.clamp(min=self.min_length)
         for block in self.convs:
             conv, relu, norm, *pool = block
             h = relu(conv(h))
             lengths = lengths - (KERNEL - 1)
-            index, _ = _positions(starts, lengths)
-            index = index.to(h.device)
-            h = h.index_copy(2, index, norm(h[0][:, index].T).T[None])
+            h = _batch_norm(norm, h, _valid(starts, lengths, h.shape[-1]).to(h))
             if pool:
                 h, starts, lengths = pool[0](h), starts // 2, lengths // 2
         index, owner = _positions(starts, lengths)
