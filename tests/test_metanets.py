@@ -13,13 +13,13 @@ from torch_geometric.data import Batch
 
 from gmn_bench import build_model, make_row
 from gmn_bench.evaluation import evaluate_metanet
-from gmn_bench.metanets import (DMC, GMN, METANETS, ArchOnly, DeepSets, FlatMLP, Metanet, MetanetNotApplicable,
-                                SklearnMetanet, StatNN, StatNNGBT, TorchMetanet, statnn_features)
+from gmn_bench.metanets import (DMC, GMN, METANETS, ArchOnly, DeepSets, DeepSetsPlus, DMCWindow, FlatMLP, Metanet,
+                                MetanetNotApplicable, SklearnMetanet, StatNN, StatNNGBT, TorchMetanet, statnn_features)
 from gmn_bench.metanets.baselines import ARCH_FEATURES
 from gmn_bench.tasks import get_task
 from conftest import TEST_ZOO
 
-TORCH_METANETS = (GMN, DeepSets, DMC, StatNN)
+TORCH_METANETS = (GMN, DeepSets, DMC, DeepSetsPlus, DMCWindow, StatNN)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_every_registered_metanet_follows_the_contract(name):
 def test_a_saved_metanet_loads_with_its_hparams_and_weights(cls, family_rows, tmp_path):
     torch.manual_seed(0)
     row = family_rows["cnn"]
-    metanet = cls(out_dim=2, hidden=8).eval()
+    metanet = cls(out_dim=2, hidden=32 if cls is DMC else 8).eval()  # DMC's narrowest conv has hidden/32 channels
     batch = Batch.from_data_list([metanet.featurize(row)] * 2)
     expected = metanet(batch)  # also materializes lazy layers
     metanet.save(tmp_path / "m")
@@ -115,12 +115,13 @@ def test_flatmlp_reads_each_family_and_refuses_mixed_architectures(family_rows):
     StatNN.check_rows(list(family_rows.values()))  # no restriction declared
 
 
+@pytest.mark.parametrize("cls", [DeepSets, DeepSetsPlus])
 @settings(max_examples=20, deadline=None)
-@given(st.randoms(use_true_random=False))
-def test_deepsets_is_invariant_to_permuting_set_elements(rnd):
+@given(rnd=st.randoms(use_true_random=False))
+def test_deepsets_is_invariant_to_permuting_set_elements(cls, rnd):
     torch.manual_seed(1)
     spec = {"family": "cnn", "channels": [4, 6], "kernel_size": 3, "batchnorm": True, "pooling": "max"}
-    metanet = DeepSets(out_dim=2).eval()
+    metanet = cls(out_dim=2).eval()
     data = metanet.featurize(_row(spec, build_model(spec)))
     perm = list(range(data.num_nodes))
     rnd.shuffle(perm)
@@ -129,7 +130,8 @@ def test_deepsets_is_invariant_to_permuting_set_elements(rnd):
     torch.testing.assert_close(metanet(Batch.from_data_list([permuted])), metanet(Batch.from_data_list([data])))
 
 
-def test_deepsets_is_invariant_to_permuting_hidden_neurons():
+@pytest.mark.parametrize("cls", [DeepSets, DeepSetsPlus])
+def test_deepsets_is_invariant_to_permuting_hidden_neurons(cls):
     """Permuting an MLP's hidden units (a symmetry of the function) permutes parameter values only."""
     torch.manual_seed(2)
     spec = {"family": "mlp", "depth": 1, "width": 8, "activation": "relu"}
@@ -143,7 +145,7 @@ def test_deepsets_is_invariant_to_permuting_hidden_neurons():
         permuted.head.bias.copy_(net.head.bias)
     x = torch.randn(2, 3, 32, 32)
     torch.testing.assert_close(net(x), permuted(x))
-    metanet = DeepSets(out_dim=1).eval()
+    metanet = cls(out_dim=1).eval()
     a, b = (Batch.from_data_list([metanet.featurize(_row(spec, m))]) for m in (net, permuted))
     assert not torch.equal(a.x, b.x)
     torch.testing.assert_close(metanet(a), metanet(b))
@@ -197,9 +199,9 @@ def test_a_metanet_declared_deterministic_gives_the_same_predictions_for_every_s
     assert first.predictions == second.predictions
 
 
-def test_dmc_reads_random_windows_in_training_and_averages_fixed_windows_in_eval(family_rows):
+def test_dmc_window_reads_random_windows_in_training_and_averages_fixed_windows_in_eval(family_rows):
     torch.manual_seed(0)
-    metanet = DMC(out_dim=1, window=256, eval_windows=4)
+    metanet = DMCWindow(out_dim=1, window=256, eval_windows=4)
     mlp, cnn = (metanet.featurize(family_rows[f]) for f in ("mlp", "cnn"))
     assert mlp.num_nodes > 4 * 256 > 0
     batch = Batch.from_data_list([mlp, cnn])

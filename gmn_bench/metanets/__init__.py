@@ -4,7 +4,8 @@ The contract every metanet follows is :class:`Metanet` (:mod:`.base`): ``name``,
 ``hparams()``, ``default_epochs``, ``deterministic`` (a seed changes nothing) and the zoo check
 ``check_rows``; a :class:`TorchMetanet` adds ``forward`` and save/load, a :class:`SklearnMetanet`
 adds ``estimator``. Torch metanets: :class:`GMN` (Graph Metanetwork over parameter graphs),
-:class:`DeepSets`, :class:`DMC` (1-D CNN over the flattened weights), :class:`StatNN`,
+:class:`DeepSets` and :class:`DMC` (1-D CNN over the flattened weights) as the GMN authors wrote
+them, this package's variants :class:`DeepSetsPlus` and :class:`DMCWindow`, :class:`StatNN`,
 :class:`FlatMLP`. Scikit-learn metanets: :class:`StatNNGBT` and the trivial baselines
 :class:`Constant` and :class:`ArchOnly` (:data:`TRIVIAL_BASELINES`: they never read a weight value).
 :data:`METANETS` maps each name to its class (:func:`gmn_bench.evaluation.evaluate_metanet` runs any
@@ -21,16 +22,18 @@ from .base import (
 )
 from .baselines import ArchOnly, Constant
 from .deepsets import DeepSets
+from .deepsets_plus import DeepSetsPlus
 from .dmc import DMC
+from .dmc_window import DMCWindow
 from .flatmlp import FlatMLP
 from .gmn import GMN
 from .statnn import StatNN, StatNNGBT, statnn_features
 
-METANETS: dict[str, type[Metanet]] = {cls.name: cls for cls in (GMN, DeepSets, DMC, StatNN, StatNNGBT, FlatMLP,
-                                                                 Constant, ArchOnly)}
+METANETS: dict[str, type[Metanet]] = {cls.name: cls for cls in (GMN, DeepSets, DMC, DeepSetsPlus, DMCWindow, StatNN,
+                                                                 StatNNGBT, FlatMLP, Constant, ArchOnly)}
 TRIVIAL_BASELINES = (Constant.name, ArchOnly.name)
 """The metanets that read no weight value: the floor every other metanet must beat."""
 
-__all__ = ["DEFAULT_EPOCHS", "METANETS", "TRIVIAL_BASELINES", "ArchOnly", "Constant", "DMC", "DeepSets", "FlatMLP",
-           "GMN", "Metanet", "MetanetNotApplicable", "SklearnMetanet", "StatNN", "StatNNGBT", "TorchMetanet",
+__all__ = ["DEFAULT_EPOCHS", "METANETS", "TRIVIAL_BASELINES", "ArchOnly", "Constant", "DMC", "DMCWindow", "DeepSets",
+           "DeepSetsPlus", "FlatMLP", "GMN", "Metanet", "MetanetNotApplicable", "SklearnMetanet", "StatNN", "StatNNGBT", "TorchMetanet",
            "statnn_features"]

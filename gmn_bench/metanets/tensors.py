@@ -69,3 +69,9 @@ def tensor_statistics(values: torch.Tensor) -> np.ndarray:
     (linear interpolation, ``numpy.quantile``'s default), as float64."""
     v = values.double().numpy().ravel()
     return np.concatenate([[v.mean(), v.var()], np.quantile(v, [0.0, 0.25, 0.5, 0.75, 1.0])])
+
+
+def flat_weights(row: Mapping) -> torch.Tensor:
+    """``row``'s network as one sequence ``[length, 1]``: the :func:`layer_tensors` values concatenated in
+    module order (a state_dict's order, less integer buffers such as BatchNorm's ``num_batches_tracked``)."""
+    return torch.cat([t.values for t in layer_tensors(row)])[:, None]

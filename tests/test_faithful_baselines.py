@@ -1,0 +1,94 @@
+"""``dmc`` and ``deepsets`` compute what the GMN authors' modules compute (``tests/authors_metanets.py``):
+the same weights (the authors' state dict copied across) give the same outputs on the same networks.
+
+Tolerance: ``atol = rtol = 1e-5`` in float32 (the package reorders sums: scatter means, per-network
+gathers); an off-by-one position, a BatchNorm statistic over the wrong positions or a missing layer
+moves the outputs by orders of magnitude more.
+"""
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+
+from authors_metanets import DMCCNN, DSSeqReadout
+from gmn_bench.metanets import DMC, DeepSets
+
+TOLERANCE = {"atol": 1e-5, "rtol": 1e-5}
+
+
+def _networks(count: int, length: int, seed: int) -> torch.Tensor:
+    """``[count, length]`` fixed weight-like sequences (different scales per network)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(count, length, generator=g) * torch.rand(count, 1, generator=g)
+
+
+def _batch(flat: torch.Tensor) -> Batch:
+    return Batch.from_data_list([Data(x=row[:, None]) for row in flat])
+
+
+def _randomize_batchnorm(module: torch.nn.Module, seed: int) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for m in module.modules():
+        if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.LayerNorm)):
+            with torch.no_grad():
+                m.weight.copy_(1 + 0.3 * torch.randn(m.weight.shape, generator=g))
+                m.bias.copy_(0.3 * torch.randn(m.bias.shape, generator=g))
+                if isinstance(m, torch.nn.BatchNorm1d):
+                    m.running_mean.copy_(0.2 * torch.randn(m.running_mean.shape, generator=g))
+                    m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g))
+
+
+def _pair(authors_cls, authors_args, package, target=None):
+    """The authors' module with seeded weights, and ``package`` with them copied into ``target`` (itself
+    by default)."""
+    torch.manual_seed(0)
+    authors = authors_cls(*authors_args)
+    _randomize_batchnorm(authors, 1)
+    (target or package).load_state_dict(authors.state_dict())
+    return authors, package
+
+
+@pytest.mark.parametrize("length", [2044, 2300, 5000])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_dmc_matches_the_authors_dmccnn(length, mode):
+    authors, package = _pair(DMCCNN, (1, 64, 1, 10), DMC(out_dim=1))
+    assert package.min_length == 2044
+    flat = _networks(4, length, seed=length)
+    authors.train(mode == "train"), package.train(mode == "train")
+    expected = authors(flat)
+    torch.testing.assert_close(package(_batch(flat)), expected, **TOLERANCE)
+    if mode == "train":  # the running statistics moved alike
+        for (name, a), b in zip(authors.state_dict().items(), package.state_dict().values()):
+            torch.testing.assert_close(b, a, **TOLERANCE, msg=name)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_deepsets_matches_the_authors_dsseqreadout(mode):
+    package = DeepSets(out_dim=1)
+    authors, package = _pair(DSSeqReadout, (1, 64, 1, 3), package, target=package.readout)
+    flat = _networks(5, 3000, seed=7)
+    authors.train(mode == "train"), package.train(mode == "train")
+    torch.testing.assert_close(package(_batch(flat)), authors(flat), **TOLERANCE)
+
+
+def test_each_network_of_a_ragged_batch_gets_its_own_eval_output():
+    """Variable lengths: in eval mode a network's output does not depend on its batch-mates or position."""
+    torch.manual_seed(3)
+    dmc, deepsets = DMC(out_dim=2).eval(), DeepSets(out_dim=2).eval()
+    _randomize_batchnorm(dmc, 4)
+    g = torch.Generator().manual_seed(5)
+    rows = [torch.randn(n, generator=g) for n in (2044, 9001, 3333, 2500)]
+    for metanet in (dmc, deepsets):
+        together = metanet(_batch(rows))
+        alone = torch.cat([metanet(_batch([r])) for r in rows])
+        torch.testing.assert_close(together, alone, **TOLERANCE)
+
+
+def test_dmc_reads_a_short_network_as_zero_padded_to_its_minimum_length():
+    torch.manual_seed(6)
+    dmc = DMC(out_dim=1).eval()
+    _randomize_batchnorm(dmc, 7)
+    short = torch.randn(900)
+    padded = torch.cat([short, short.new_zeros(dmc.min_length - 900)])
+    torch.testing.assert_close(dmc(_batch([short])), dmc(_batch([padded])), **TOLERANCE)
+    with pytest.raises(ValueError, match="conv_layers >= 6"):
+        DMC(out_dim=1, conv_layers=5)
