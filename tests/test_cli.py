@@ -66,3 +66,51 @@ def test_the_allocator_keeps_freed_buffers_on_glibc():
     from gmn_bench.memory import keep_freed_memory
 
     assert keep_freed_memory() is (platform.libc_ver()[0] == "glibc")
+
+
+@pytest.mark.parametrize("argv", [["evaluate", "--seeds", "1" + "0" * 400], ["evaluate", "--seeds", "9" * 5000],
+                                  ["evaluate", "--seeds", "1e3"], ["evaluate", "--seeds", "３"],
+                                  ["evaluate", "--seeds", "1_000"], ["evaluate", "--seeds", "3.0"],
+                                  ["evaluate", "--seeds", "100000000000"], ["evaluate", "--workers", str(2**70)],
+                                  ["demo", "--seed", "1" + "0" * 30], ["demo", "--seed", "-1"],
+                                  ["parameter-prediction", "--seed", "nan"], ["evaluate", "--epochs", "gmn=" + "9" * 40]])
+def test_numbers_beyond_what_a_count_or_seed_holds_are_argparse_errors(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "Traceback" not in err and "error: argument" in err
+
+
+def test_ctrl_c_during_evaluate_says_what_was_kept_and_how_to_resume(tmp_path, capsys, monkeypatch):
+    import gmn_bench.evaluation as evaluation
+    from conftest import TEST_ZOO
+
+    real, calls = evaluation.evaluate_metanet, []
+
+    def interrupted_on_the_second_job(*args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "evaluate_metanet", interrupted_on_the_second_job)
+    out = tmp_path / "results"
+    code = main(["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "constant,arch-only",
+                 "--seeds", "1", "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 130 and "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if line.strip()]
+    assert "interrupted" in line and "accuracy-prediction__constant.json" in line and "--resume" in line
+    assert (out / "accuracy-prediction__constant.json").exists()
+    assert not (out / "accuracy-prediction__arch-only.json").exists()
+
+
+def test_ctrl_c_with_nothing_finished_says_nothing_was_kept(tmp_path, capsys, monkeypatch):
+    import gmn_bench.evaluation as evaluation
+    from conftest import TEST_ZOO
+
+    monkeypatch.setattr(evaluation, "evaluate_metanet", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    code = main(["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "constant",
+                 "--seeds", "1", "--quiet", "--out", str(tmp_path / "results")])
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 130 and "no results file was written" in line and "--resume" in line

@@ -30,6 +30,7 @@ from typing import Any, Callable
 import jsonschema
 
 from gmn_bench.evaluation.stats import mean_std
+from gmn_bench.intake import json_loads
 from gmn_bench.tasks import TASKS, Task, TaskInputError, get_task
 
 from .schema import ID_PATTERN, LIMITS, MANIFEST_NAME, RESULTS_SCHEMA, SUBMISSION_SCHEMA, Limits
@@ -43,7 +44,6 @@ PREDICTION_DECIMALS = 6
 COPY_MIN_WRONG_LABELS = 5
 """Classification predictions within this many labels of the true ones are too common to call a copy."""
 _FILE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,95}\.json")
-_MAX_INT_DIGITS = 16
 
 
 class SubmissionError(ValueError):
@@ -103,34 +103,10 @@ class Deadline:
                                   f"(stopped at {where})")
 
 
-def _no_constant(name):
-    raise SubmissionError(f"non-finite number {name} (NaN/Infinity are not JSON)")
-
-
-def _bounded_int(text):
-    if len(text.lstrip("-")) > _MAX_INT_DIGITS or abs(int(text)) > 2**53:
-        raise SubmissionError(f"integer {text[:40]}{'...' if len(text) > 40 else ''} is beyond the 2**53 a "
-                              "JSON number holds exactly")
-    return int(text)
-
-
-def _check_tree(document: Any, limits: Limits) -> None:
-    """Nesting depth and finite floats of a parsed document, in one iterative pass (no recursion limit)."""
-    stack = [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limits.depth:
-            raise SubmissionError(f"JSON nested deeper than {limits.depth} levels")
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, (dict, list)):
-                stack.append((child, depth + 1))
-            elif isinstance(child, float) and not math.isfinite(child):
-                raise SubmissionError("a number overflows to infinity")
-
-
 def parse_json(data: bytes, name: str, limits: Limits = LIMITS) -> Any:
-    """Parse ``data`` (the file ``name``) as strict JSON within ``limits``: UTF-8, no duplicate or
-    over-long keys, no NaN/Infinity, no float overflow, no integer beyond 2**53, bounded nesting."""
+    """Parse ``data`` (the file ``name``) as strict JSON (:func:`gmn_bench.intake.json_loads`) within
+    ``limits``: UTF-8, no duplicate or over-long keys, no NaN/Infinity, no float overflow, no
+    integer beyond 2**53, bounded nesting."""
     def pairs_hook(pairs):
         document = dict(pairs)
         if len(document) != len(pairs):
@@ -140,18 +116,7 @@ def parse_json(data: bytes, name: str, limits: Limits = LIMITS) -> Any:
             raise SubmissionError(f"a JSON key is longer than {limits.key_chars} characters")
         return document
 
-    try:
-        document = json.loads(data.decode("utf-8"), object_pairs_hook=pairs_hook, parse_constant=_no_constant,
-                              parse_int=_bounded_int)
-        if isinstance(document, (dict, list)):
-            _check_tree(document, limits)
-        elif isinstance(document, float) and not math.isfinite(document):
-            raise SubmissionError("a number overflows to infinity")
-    except SubmissionError as e:
-        raise SubmissionError(f"{name}: {e}") from None
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise SubmissionError(f"{name}: not a JSON text ({type(e).__name__}: {str(e)[:120]})") from None
-    return document
+    return json_loads(data, name, SubmissionError, limits.depth, object_pairs_hook=pairs_hook)
 
 
 def _read_bounded(path: Path, limit: int, follow_symlinks: bool) -> bytes:
