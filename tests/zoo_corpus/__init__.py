@@ -284,12 +284,15 @@ def _replace_column(column: str, make: Callable[[int], pa.Array]) -> Callable[[p
     return change
 
 
+def _nested(kind: pa.DataType, depth: int, wrap: Callable[[pa.DataType], pa.DataType]) -> pa.DataType:
+    for _ in range(depth):
+        kind = wrap(kind)
+    return kind
+
+
 def _deep_struct(n: int) -> pa.Array:
-    """``n`` nulls of a struct nested 300 levels deep (past the recursion of ``datasets``' type mapping)."""
-    kind = pa.float64()
-    for _ in range(300):
-        kind = pa.struct([("a", kind)])
-    return pa.nulls(n, type=kind)
+    """``n`` nulls of a struct nested 90 levels deep (Parquet's own limit is 100)."""
+    return pa.nulls(n, type=_nested(pa.float64(), 90, lambda t: pa.struct([("a", t)])))
 
 
 def _corrupt_pages(folder: Path) -> None:
@@ -398,8 +401,10 @@ BAD_FOLDERS: dict[str, BadFolder] = {
                                              "column test_acc has Arrow type struct"),
     "column-decimal": BadFolder(_edit_shard("test", _replace_column("train_acc", lambda n: pa.array(
         [None] * n, type=pa.decimal128(10, 2)))), "column train_acc has Arrow type decimal128(10, 2)"),
-    "column-interval": BadFolder(_edit_shard("test", _replace_column("test_loss", lambda n: pa.array(
-        [None] * n, type=pa.month_day_nano_interval()))), "column test_loss has Arrow type month_day_nano_interval"),
+    "column-time-of-day": BadFolder(_edit_shard("test", _replace_column("test_loss", lambda n: pa.array(
+        [None] * n, type=pa.time64("us")))), "column test_loss has Arrow type time64[us]"),
+    "column-nested-too-deep-for-parquet": BadFolder(_edit_shard("test", _replace_column("test_acc", lambda n: pa.nulls(
+        n, type=_nested(pa.float64(), 150, lambda t: pa.list_(t))))), "is not a readable parquet file"),
     "column-float16": BadFolder(_edit_shard("test", _cast("learning_rate", pa.float16())),
                                 "column learning_rate has Arrow type halffloat"),
     "column-null-type": BadFolder(_edit_shard("test", _replace_column("train_loss", lambda n: pa.nulls(n))),
