@@ -33,16 +33,13 @@ from gmn_bench.evaluation.stats import mean_std
 from gmn_bench.intake import json_loads
 from gmn_bench.tasks import TASKS, Task, TaskInputError, get_task
 
+from .escape import is_blank, visible
 from .schema import ID_PATTERN, LIMITS, MANIFEST_NAME, RESULTS_SCHEMA, SUBMISSION_SCHEMA, Limits
 from .zoos import KnownZoo, find_zoo, known_zoos
 
 MAX_FILE_BYTES = LIMITS.file_bytes
 """Largest file a submission may hold (a results file of a few thousand test networks is well below)."""
 CLAIM_TOLERANCE = 1e-6
-PREDICTION_DECIMALS = 6
-"""Predictions equal to this many decimals are the same prediction when copies are looked for."""
-COPY_MIN_WRONG_LABELS = 5
-"""Classification predictions within this many labels of the true ones are too common to call a copy."""
 _FILE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,95}\.json")
 
 
@@ -53,9 +50,9 @@ class SubmissionError(ValueError):
 @dataclass(frozen=True)
 class TaskScore:
     """One task of a submission, re-scored: per-seed metrics, their mean and sample std over seeds
-    (:func:`gmn_bench.evaluation.stats.mean_std`; None for one run), a digest of each seed's
-    predictions (``None`` for a trivial one: constant, or the labels themselves), and the test truth
-    with every seed's predictions aligned to it (sorted ``model_id``), for intervals and paired tests."""
+    (:func:`gmn_bench.evaluation.stats.mean_std`; None for one run), and the test truth with every
+    seed's predictions aligned to it (sorted ``model_id``), for intervals, paired tests and copies
+    (:mod:`gmn_bench.leaderboard.copies`)."""
 
     task: str
     rank_metric: str
@@ -65,7 +62,6 @@ class TaskScore:
     mean: dict[str, float]
     std: dict[str, float | None]
     mismatches: tuple[str, ...]
-    prediction_digests: tuple[str | None, ...] = ()
     y_true: tuple = ()
     y_pred: tuple[tuple, ...] = ()
 
@@ -237,18 +233,6 @@ def _claims(claimed: dict, rescored: dict[str, float], where: str) -> list[str]:
             if metric in claimed and not math.isclose(claimed[metric], value, rel_tol=0, abs_tol=CLAIM_TOLERANCE)]
 
 
-def _prediction_digest(predictions: dict[str, Any], truth: dict[str, Any], regression: bool) -> str | None:
-    """A digest of the predictions (numbers to :data:`PREDICTION_DECIMALS` decimals), or ``None`` for
-    trivial ones that two metanets can share by chance: one value for every network, the targets
-    themselves, or (classification) fewer than :data:`COPY_MIN_WRONG_LABELS` wrong labels."""
-    values = {m: round(float(v), PREDICTION_DECIMALS) if regression else v for m, v in predictions.items()}
-    truth = {m: round(float(v), PREDICTION_DECIMALS) if regression else v for m, v in truth.items()}
-    wrong = sum(values[m] != truth[m] for m in truth)
-    if len(set(values.values())) <= 1 or wrong == 0 or (not regression and wrong < COPY_MIN_WRONG_LABELS):
-        return None
-    return hashlib.sha256(json.dumps(sorted(values.items())).encode()).hexdigest()
-
-
 def _finite_metrics(metrics: dict[str, float], where: str) -> dict[str, float]:
     bad = {m: v for m, v in metrics.items() if not math.isfinite(v)}
     if bad:
@@ -276,7 +260,7 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
     if list(seeds) != results["seeds"]:
         raise SubmissionError(f"{where}: per_seed seeds {list(seeds)} do not match seeds {results['seeds']}")
     task, truth = _task(name, zoo), _truth(name, zoo)
-    per_seed, mismatches, digests = [], [], []
+    per_seed, mismatches = [], []
     for entry in results["per_seed"]:
         deadline.check(f"{where} seed {entry['seed']}")
         try:
@@ -285,7 +269,6 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
             raise SubmissionError(f"{where} seed {entry['seed']}: {e}") from None
         per_seed.append(_finite_metrics(metrics, f"{where} seed {entry['seed']}"))
         mismatches += _claims(entry["metrics"], metrics, f"seed {entry['seed']}")
-        digests.append(_prediction_digest(entry["predictions"], truth, task.task_type == "regression"))
     summaries = {m: mean_std([s[m] for s in per_seed]) for m in task.metrics}
     mean = _finite_metrics({m: v[0] for m, v in summaries.items()}, f"{where} mean")
     std = {m: v[1] for m, v in summaries.items()}
@@ -293,7 +276,7 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
     mismatches += _claims({m: v["mean"] for m, v in results["metrics"].items()}, mean, "mean")
     y_pred = tuple(tuple(entry["predictions"][m] for m in truth) for entry in results["per_seed"])
     return TaskScore(name, task.rank_metric, results["metanet"]["n_params"], seeds, tuple(per_seed), mean, std,
-                     tuple(mismatches), tuple(digests), tuple(truth.values()), y_pred)
+                     tuple(mismatches), tuple(truth.values()), y_pred)
 
 
 def _check_manifest(manifest: Any, folder: Path) -> None:
@@ -304,6 +287,11 @@ def _check_manifest(manifest: Any, folder: Path) -> None:
         datetime.strptime(manifest["submitted"], "%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
         raise SubmissionError(f"{MANIFEST_NAME}: submitted {manifest['submitted']!r} is not a date and time") from None
+    texts = [("metanet name", manifest["metanet"]["name"]),
+             *((f"author {i}", author) for i, author in enumerate(manifest["authors"], start=1))]
+    for what, text in texts:
+        if is_blank(text):
+            raise SubmissionError(f"{MANIFEST_NAME}: {what} {visible(text)!r} is blank: it has no visible character")
     unknown = [t for t in manifest["tasks"] if t not in TASKS]
     if unknown:
         raise SubmissionError(f"unknown tasks {unknown}; known tasks: {sorted(TASKS)}")
