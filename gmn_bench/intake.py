@@ -99,14 +99,16 @@ def integer(value: Any, where: str, error: Callable[[str], Exception] = ValueErr
 
 
 def integer_text(text: str, where: str, error: Callable[[str], Exception], low: int, high: int) -> int:
-    """The integer written in ``text`` (ASCII digits, an optional sign) within ``[low, high]``."""
+    """The integer written in ``text`` (ASCII digits, an optional sign) within ``[low, high]``
+    (``where``: a prefix naming it, or ``""`` where the caller names it, as argparse does)."""
+    prefix = f"{where}: " if where else ""
     if not isinstance(text, str) or not _DIGITS.fullmatch(text.strip()):
-        raise error(f"{where}: {text[:40]!r} is not an integer")
+        raise error(f"{prefix}{text[:40]!r} is not an integer")
     value = int(text.strip())
     if value < low:
-        raise error(f"{where}: must be at least {low}, got {value}")
+        raise error(f"{prefix}must be at least {low}, got {value}")
     if value > high:
-        raise error(f"{where}: must be at most {high}, got {value}")
+        raise error(f"{prefix}must be at most {high}, got {value}")
     return value
 
 
