@@ -14,7 +14,6 @@ after :attr:`Limits.seconds`.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import re
