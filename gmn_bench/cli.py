@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .intake import integer_text
+from .intake import integer_text, json_loads
 from .memory import keep_freed_memory
 from .zoo.default import DEFAULT_ZOO
 from .zoo.demo import build_demo_zoo
@@ -75,9 +74,9 @@ def _cmd_import(args) -> int:
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--default {item!r}: expected KEY=VALUE")
-        try:
-            defaults[key] = json.loads(value)
-        except json.JSONDecodeError:
+        try:  # a JSON value (strict: NaN, overflow, deep nesting are not), else the text itself
+            defaults[key] = json_loads(value, f"--default {key}", ValueError, _DEFAULT_DEPTH)
+        except ValueError:
             defaults[key] = value
     folder = import_zoo(args.checkpoints, args.metrics, args.out, factory=args.factory, defaults=defaults,
                         held_out_family=args.held_out_family, name=args.name, overwrite=args.overwrite)
@@ -255,6 +254,7 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+_DEFAULT_DEPTH = 16
 _MAX_COUNT = 2**31 - 1
 _MAX_SEED = 2**63 - 1
 
