@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import argparse
-import json
+import signal
 import sys
+import time
 from collections import Counter
+from multiprocessing import get_context
 from pathlib import Path
 
 import torch
 
+from .intake import integer_text, json_loads
 from .memory import keep_freed_memory
 from .nets.precision import PRECISIONS
 from .zoo.default import DEFAULT_ZOO
@@ -73,9 +76,9 @@ def _cmd_import(args) -> int:
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--default {item!r}: expected KEY=VALUE")
-        try:
-            defaults[key] = json.loads(value)
-        except json.JSONDecodeError:
+        try:  # a JSON value (strict: NaN, overflow, deep nesting are not), else the text itself
+            defaults[key] = json_loads(value, f"--default {key}", ValueError, _DEFAULT_DEPTH)
+        except ValueError:
             defaults[key] = value
     folder = import_zoo(args.checkpoints, args.metrics, args.out, factory=args.factory, defaults=defaults,
                         held_out_family=args.held_out_family, name=args.name, overwrite=args.overwrite)
@@ -170,7 +173,7 @@ def _finished(args, task, name: str, epochs: int | None):
     from .metanets import TorchMetanet
     from .tasks import zoo_fingerprint
 
-    path = Path(args.out) / f"{task.name}__{name}.json"
+    path = _results_path(args, task.name, name)
     try:
         old = Results.load(path)
     except (OSError, ResultsFormatError):
@@ -191,10 +194,50 @@ def _evaluate_worker(args, task_name: str, name: str):
     return _evaluate_job(args, task_name, name)
 
 
-def _cmd_evaluate(args) -> int:
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+def _results_path(args, task_name: str, name: str) -> Path:
+    return Path(args.out) / f"{task_name}__{name}.json"
 
+
+def _worker_signals() -> None:
+    """Worker processes leave Ctrl-C to the main process, which stops them (SIGTERM): they then exit
+    cleanly (their locks released, nothing reported as leaked)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def _worker_job(item):
+    index, args, task_name, name = item
+    return index, _evaluate_worker(args, task_name, name)
+
+
+def _run_jobs(args, jobs: list[tuple[str, str]], finished: dict[int, object]) -> None:
+    """Run every job, recording ``finished[job index] = results`` as each ends (in ``--workers``
+    processes, which Ctrl-C in the main process stops)."""
+    if args.workers == 1:
+        cache: dict = {}
+        for index, job in enumerate(jobs):
+            finished[index] = _evaluate_job(args, *job, cache=cache)
+        return
+    args.quiet = True  # the pool's workers take the jobs in order (spawned: torch is not fork-safe)
+    with get_context("spawn").Pool(min(args.workers, len(jobs)), initializer=_worker_signals) as pool:
+        for index, result in pool.imap_unordered(_worker_job, [(i, args, *job) for i, job in enumerate(jobs)]):
+            finished[index] = result
+
+
+def _interrupted(args, jobs: list[tuple[str, str]], finished: dict[int, object], started: float) -> str:
+    """The one line Ctrl-C ends ``gmn-bench evaluate`` with: the results files kept (those of the
+    evaluations that ended, kept by ``--resume`` or written since ``started``, a worker's included
+    while its answer was on the way) and how to go on."""
+    paths = [_results_path(args, *job) for job in jobs]
+    kept = [p.name for i, p in enumerate(paths)
+            if finished.get(i) is not None or (p.exists() and p.stat().st_mtime >= started)]
+    what = (f"kept {len(kept)} results file{'s' * (len(kept) != 1)} in {args.out}: {', '.join(kept)}" if kept
+            else f"no results file was written to {args.out}")
+    return (f"gmn-bench evaluate: interrupted; {what}; run the same command with --resume to keep "
+            f"{'them' if kept else 'what ends'} and go on with the rest")
+
+
+def _cmd_evaluate(args) -> int:
     from .evaluation import LR_GRID, comparison_table
     from .metanets import METANETS
     from .tasks import TASKS, get_task
@@ -207,33 +250,32 @@ def _cmd_evaluate(args) -> int:
     threads = torch.get_num_threads()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    finished: dict[int, object] = {}
+    started = time.time()
     try:
-        if args.workers == 1:
-            cache: dict = {}
-            results = [_evaluate_job(args, *job, cache=cache) for job in jobs]
-        else:  # one process per job, the pool's workers take them in order (spawned: torch is not fork-safe)
-            args.quiet = True
-            with ProcessPoolExecutor(min(args.workers, len(jobs)), mp_context=get_context("spawn")) as pool:
-                results = list(pool.map(_evaluate_worker, [args] * len(jobs), *zip(*jobs)))
+        _run_jobs(args, jobs, finished)
+    except KeyboardInterrupt:
+        print(_interrupted(args, jobs, finished, started), file=sys.stderr)
+        return 130
     finally:
         torch.set_num_threads(threads)
-    results = [r for r in results if r is not None]
+    results = [finished[i] for i in range(len(jobs)) if finished[i] is not None]
     print()
     print(comparison_table(results, [get_task(t, zoo=args.zoo, revision=args.revision) for t in tasks])
           if results else "no results")
     return 0
 
 
-def _count(minimum: int):
-    """An argparse type: an integer of at least ``minimum`` (never silently replaced by a default)."""
+_DEFAULT_DEPTH = 16
+_MAX_COUNT = 2**31 - 1
+_MAX_SEED = 2**63 - 1
+
+
+def _count(minimum: int, maximum: int = _MAX_COUNT):
+    """An argparse type: an integer in ASCII digits from ``minimum`` to ``maximum`` (never silently
+    replaced by a default; :func:`gmn_bench.intake.integer_text`)."""
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
+        return integer_text(text, "", argparse.ArgumentTypeError, minimum, maximum)
     return parse
 
 
@@ -255,7 +297,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="build one network per family, write them as a zoo folder, load it back")
     demo.add_argument("--out", default="gmn-bench-demo-zoo", help="zoo folder to (re)write")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=_count(0, _MAX_SEED), default=0)
     demo.set_defaults(func=_cmd_demo)
     info = sub.add_parser("info", help="summarise a zoo (Hub repo id or local folder; default: the embedded zoo)")
     info.add_argument("zoo", nargs="?", default=str(DEFAULT_ZOO))
@@ -357,7 +399,7 @@ def main(argv=None) -> int:
     pp.add_argument("--finetune-limit", type=_count(1), default=1000, help="fine-tune on the first N training images")
     pp.add_argument("--train-steps", type=_count(1), default=300, help="GHN training steps")
     pp.add_argument("--train-limit", type=_count(1), default=None, help="train the GHN on the first N training images")
-    pp.add_argument("--seed", type=int, default=0)
+    pp.add_argument("--seed", type=_count(0, _MAX_SEED), default=0)
     pp.add_argument("--out", default="parameter-prediction", help="folder for predictions/ and results.json")
     pp.add_argument("--predictions", default=None, help="score this folder of <model_id>.safetensors instead of the GHN")
     pp.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -66,3 +66,84 @@ def test_the_allocator_keeps_freed_buffers_on_glibc():
     from gmn_bench.memory import keep_freed_memory
 
     assert keep_freed_memory() is (platform.libc_ver()[0] == "glibc")
+
+
+@pytest.mark.parametrize("argv", [["evaluate", "--seeds", "1" + "0" * 400], ["evaluate", "--seeds", "9" * 5000],
+                                  ["evaluate", "--seeds", "1e3"], ["evaluate", "--seeds", "３"],
+                                  ["evaluate", "--seeds", "1_000"], ["evaluate", "--seeds", "3.0"],
+                                  ["evaluate", "--seeds", "100000000000"], ["evaluate", "--workers", str(2**70)],
+                                  ["demo", "--seed", "1" + "0" * 30], ["demo", "--seed", "-1"],
+                                  ["parameter-prediction", "--seed", "nan"], ["evaluate", "--epochs", "gmn=" + "9" * 40]])
+def test_numbers_beyond_what_a_count_or_seed_holds_are_argparse_errors(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "Traceback" not in err and "error: argument" in err
+
+
+def test_ctrl_c_during_evaluate_says_what_was_kept_and_how_to_resume(tmp_path, capsys, monkeypatch):
+    import gmn_bench.evaluation as evaluation
+    from conftest import TEST_ZOO
+
+    real, calls = evaluation.evaluate_metanet, []
+
+    def interrupted_on_the_second_job(*args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "evaluate_metanet", interrupted_on_the_second_job)
+    out = tmp_path / "results"
+    code = main(["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "constant,arch-only",
+                 "--seeds", "1", "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 130 and "Traceback" not in err
+    line = err.strip().splitlines()[-1]  # the one line evaluate ends with (datasets' own bars may come before)
+    assert "interrupted" in line and "accuracy-prediction__constant.json" in line and "--resume" in line
+    assert (out / "accuracy-prediction__constant.json").exists()
+    assert not (out / "accuracy-prediction__arch-only.json").exists()
+
+
+def test_ctrl_c_with_nothing_finished_says_nothing_was_kept(tmp_path, capsys, monkeypatch):
+    import gmn_bench.evaluation as evaluation
+    from conftest import TEST_ZOO
+
+    monkeypatch.setattr(evaluation, "evaluate_metanet", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    code = main(["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "constant",
+                 "--seeds", "1", "--quiet", "--out", str(tmp_path / "results")])
+    err = capsys.readouterr().err
+    line = err.strip().splitlines()[-1]
+    assert code == 130 and "Traceback" not in err and "no results file was written" in line and "--resume" in line
+
+
+def test_ctrl_c_in_workers_mode_stops_the_workers_and_says_what_was_kept(tmp_path):
+    """A real SIGINT to the whole process group (what Ctrl-C in a terminal sends), once one of two
+    evaluations has written its results while the other is still training."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from conftest import TEST_ZOO
+
+    out = tmp_path / "results"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gmn_bench.cli", "evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction",
+         "--metanet", "constant,deepsets", "--epochs", "100000", "--seeds", "1", "--workers", "2", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        while not (out / "accuracy-prediction__constant.png").exists() and process.poll() is None:  # after the .json
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130 and "Traceback" not in err
+    line = err.strip().splitlines()[-1]
+    assert "interrupted" in line and "accuracy-prediction__constant.json" in line and "--resume" in line
+    assert not (out / "accuracy-prediction__deepsets.json").exists()

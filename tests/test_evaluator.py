@@ -68,6 +68,10 @@ def test_task_evaluate_is_the_evaluator_on_the_aligned_truth():
     ("hyperparameter-prediction-optimizer", {"y_true": ["adam"], "y_pred": [0.5]}, "all strings or all integers; found 0.5"),
 ])
 def test_anything_else_is_rejected_with_a_clear_message(task, input_dict, message):
+    _refused(task, input_dict, message)
+
+
+def _refused(task, input_dict, message):
     with pytest.raises(TaskInputError) as err:
         Evaluator(task).eval(input_dict)
     assert message in str(err.value) and str(err.value).startswith(task)
@@ -78,3 +82,39 @@ def test_unknown_tasks_and_parameter_prediction_are_named():
         Evaluator("accuracy")
     with pytest.raises(TaskInputError, match="ParameterPredictionTask"):
         Evaluator("parameter-prediction")
+
+
+@pytest.mark.parametrize("values, message", [
+    ([10**400, 0.2], "y_true[0] is beyond the range of a float"),
+    (np.array([10**400, 0.2], dtype=object), "y_true[0] is beyond the range of a float"),
+    ([2**53 + 1, 0.2], "y_true[0] cannot be represented exactly as a float"),
+    ([np.longdouble("1e4000"), 0.2], "y_true[0] is beyond the range of a float"),
+    ([complex(0.1, 0), 0.2], "y_true[0] must be a real number, got complex"),
+    (np.array([0.1, 0.2], dtype=np.complex64), "y_true[0] must be a real number, got complex"),
+    (torch.tensor([0.1, 0.2], dtype=torch.complex64), "y_true[0] must be a real number, got complex"),
+    ([np.bool_(True), 0.2], "y_true[0] must be a real number, got bool"),
+    ([float("nan"), 0.2], "y_true[0] is not finite"),
+    (np.array([np.float16("inf"), 0.2]), "y_true[0] is not finite"),
+    ([None, 0.2], "y_true[0] must be a real number, got NoneType"),
+])
+def test_numbers_it_cannot_hold_exactly_are_refused(values, message):
+    _refused("accuracy-prediction", {"y_true": values, "y_pred": [0.1, 0.3]}, message)
+
+
+@pytest.mark.parametrize("convert", [
+    lambda v: torch.tensor(v, dtype=torch.bfloat16), lambda v: torch.tensor(v, dtype=torch.float16),
+    lambda v: np.array(v, dtype=np.float16), lambda v: torch.tensor(v, dtype=torch.float64)[:, None],
+    lambda v: [torch.tensor(x, dtype=torch.bfloat16) for x in v], lambda v: np.array(v, dtype=np.float32).astype(object),
+])
+def test_low_and_high_precision_floats_are_read_exactly(convert):
+    y_true, y_pred = [0.125, 0.5, 0.25, 0.75], [0.25, 0.5, 0.125, 1.0]  # exact in bfloat16
+    expected = Evaluator("accuracy-prediction").eval({"y_true": y_true, "y_pred": y_pred})
+    assert Evaluator("accuracy-prediction").eval({"y_true": convert(y_true), "y_pred": convert(y_pred)}) == expected
+
+
+def test_integer_class_labels_of_any_integer_dtype_are_labels():
+    evaluator = Evaluator("hyperparameter-prediction-optimizer")
+    expected = evaluator.eval({"y_true": [0, 2, 2], "y_pred": [0, 0, 2]})
+    for dtype in (np.uint8, np.int16, np.int64):
+        assert evaluator.eval({"y_true": np.array([0, 2, 2], dtype=dtype), "y_pred": [0, 0, 2]}) == expected
+    assert evaluator.eval({"y_true": torch.tensor([0, 2, 2], dtype=torch.uint8), "y_pred": [0, 0, 2]}) == expected

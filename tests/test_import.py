@@ -99,7 +99,8 @@ def test_import_reads_csv_and_rejects_bad_lines_naming_them(foreign_zoo, tmp_pat
         with path.open("w", newline="") as f:
             writer = csv.DictWriter(f, header)
             writer.writeheader()
-            writer.writerows({**r, "spec": json.dumps(r["spec"])} for r in rows)
+            writer.writerows({**r, "spec": "[" * 30_000 + "]" * 30_000 if r["spec"] == "@@DEEP@@"
+                              else json.dumps(r["spec"])} for r in rows)
         return path
 
     good = import_zoo(root, write_csv(lines), tmp_path / "zoo", factory="foreign_architectures:build",
@@ -108,7 +109,14 @@ def test_import_reads_csv_and_rejects_bad_lines_naming_them(foreign_zoo, tmp_pat
     cases = [({"test_acc": 1.5}, r"line 2.*test_acc 1.5 is outside \[0, 1\]"),
              ({"epoch": 7}, "line 2.*no checkpoint"),
              ({"spec": {"family": "vgg", "width": 3}}, "line 2.*does not fit"),
-             ({"learning_rate": "fast"}, "line 2.*learning_rate")]
+             ({"learning_rate": "fast"}, "line 2.*learning_rate"),
+             ({"learning_rate": "9" * 400}, "line 2.*learning_rate' is beyond the range of a float"),
+             ({"learning_rate": "1e999"}, "line 2.*learning_rate' is not finite"),
+             ({"init_seed": "9" * 5000}, "line 2.*init_seed"),
+             ({"init_seed": "1e400"}, "line 2.*init_seed' must be an integer, got float inf"),
+             ({"init_seed": "9223372036854775809"}, "line 2.*init_seed 9223372036854775809 does not fit int64"),
+             ({"spec": "@@DEEP@@"}, "line 2.*column 'spec' is not JSON"),
+             ({"optimizer": "x" * 200_000}, "is not a CSV table the reader takes")]
     for change, message in cases:
         bad = [lines[0], {**lines[1], **change}]
         with pytest.raises(ZooFormatError, match=message):

@@ -1,5 +1,6 @@
 """The leaderboard: submission packaging (local and Hub PR), strict checks, re-scoring, ranking, rendering."""
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -109,6 +110,7 @@ def test_ranking_ties_share_a_rank_and_follow_the_order_the_board_saw_them(tmp_p
     ledger = build_board(submissions, board_zoos(), now=lambda: "2026-11-20T00:00:00Z").ledger
     # the later one claims an earlier date: the board goes by its own record
     later = good_submission(submissions, "twin", noise=0.31, submitted="2026-11-01T00:00:00Z", tasks=(REGRESSION_TASK,))
+    _same_ranking_other_values(first / f"{REGRESSION_TASK}.json", later / f"{REGRESSION_TASK}.json")
     perfect = good_submission(submissions, "oracle", noise=0.0, tasks=(REGRESSION_TASK,))
     board = build_board(submissions, board_zoos(), ledger=ledger, now=lambda: "2026-11-21T00:00:00Z")
     entries = board.tasks[REGRESSION_TASK]
@@ -119,9 +121,18 @@ def test_ranking_ties_share_a_rank_and_follow_the_order_the_board_saw_them(tmp_p
     assert entries[0].value == 1.0
 
 
+def _same_ranking_other_values(source: Path, target: Path) -> None:
+    """Give ``target`` the predictions of ``source`` under a strongly non-linear increasing map: the same
+    ranking (an exact tie in Kendall's tau) with values far from near-identical (so not a copy)."""
+    doc, own = json.loads(source.read_text()), json.loads(target.read_text())
+    for mine, theirs in zip(own["per_seed"], doc["per_seed"]):
+        mine["predictions"] = {m: math.exp(12 * v) for m, v in theirs["predictions"].items()}
+    target.write_text(json.dumps(own))
+
+
 def _fake(value: float, sequence: int, name: str) -> tuple[Submission, Record]:
     score = TaskScore("t", "kendall_tau", 10, (0,), ({"kendall_tau": value},), {"kendall_tau": value},
-                      {"kendall_tau": None}, (), (), (0.1, 0.2, 0.3), ((0.1, 0.3, 0.2),))
+                      {"kendall_tau": None}, (), (0.1, 0.2, 0.3), ((0.1, 0.3, 0.2),))
     manifest = {"id": f"{name}-{sequence}-{value}", "metanet": {"name": name}}
     submission = Submission(Path(manifest["id"]), manifest, KnownZoo("z", "z", None, "sha256:0"), {"t": score})
     return submission, Record(sequence, "2026-01-01T00:00:00Z", "sha256:" + "0" * 64)

@@ -1,12 +1,16 @@
 """The board survives hostile submissions: every one of the hostile corpus is rejected with its reason
 or shown inert, the good submissions stay ranked, nothing injects into the pages, copies and
 self-declared dates or reference marks gain nothing, and no submission holds the board past its time."""
+import html
 import itertools
 import json
 import re
 import shutil
 import unicodedata
 
+from urllib.parse import urlparse
+
+import cmarkgfm
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -64,19 +68,47 @@ def test_every_other_submission_is_still_ranked(board):
     assert not [r for r in built.rejected if "took more than" in r.reason]
 
 
+def _github(markdown: str) -> str:
+    """The Markdown as GitHub renders it: cmark-gfm with its extensions (tables, autolinks, tag filter)."""
+    return cmarkgfm.github_flavored_markdown_to_html(markdown)
+
+
 def test_pages_carry_no_injected_structure_or_hidden_characters(board):
     _, _, inert, built, (markdown, page) = board
-    hidden = {c for c in markdown + page if unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} and c != "\n"}
+    invisible = {"\u3164", "\u115f", "\u1160", "\uffa0", "\u2800"}
+    hidden = {c for c in markdown + page if (unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} and c != "\n")
+              or c in invisible}
     assert not hidden
     for section in markdown.split("\n## ")[1:]:
         rows = [line for line in section.splitlines() if line.startswith("|")]
-        assert len({line.count("|") for line in rows}) <= 1, section.splitlines()[0]  # no cell or row injected
+        assert len({line.count("|") - line.count("\\|") for line in rows}) <= 1, section.splitlines()[0]
     assert 'href="javascript' not in page and 'href="data' not in page
-    assert page.count("<script") == 1 and "<b>" not in page and "<b>" not in markdown
-    assert "](javascript" not in markdown and "![" not in markdown and "`code`" not in markdown
+    assert page.count("<script") == 1 and "<b>" not in page
     assert "<svg" in page and r"\frac{1}{0}" in page.replace("&#x27;", "'")  # the mathtext name, drawn as text
-    for link in re.findall(r"\]\(([^)]*)\)", markdown):
-        assert link.startswith("https://")
+    shown = _github(markdown)
+    assert "<b>" not in shown and "<img" not in shown and "<script" not in shown
+    tables = re.findall(r"<table>.*?</table>", shown, re.S)
+    assert len(tables) == len(built.tasks)
+    for table in tables:
+        assert len({row.count("<td") for row in re.findall(r"<tr>.*?</tr>", table, re.S)[1:]}) == 1
+    allowed = {url for e in built.tasks[REGRESSION_TASK] for url in (e.submission.manifest["metanet"]["code"],
+                                                                     e.submission.manifest["metanet"]["paper"]) if url}
+    links = re.findall(r'<a href="([^"]*)"', shown)
+    assert links and all(link.startswith("https://") for link in links)
+    assert {urlparse(html.unescape(link)).netloc for link in links} <= {urlparse(u).netloc for u in allowed}
+    assert "mallory@evil.example" in shown and "href=\"mailto" not in shown and "href=\"xmpp" not in shown
+
+
+def test_a_name_that_autolinks_is_shown_as_code_and_blank_names_are_refused():
+    from gmn_bench.leaderboard.escape import is_blank, markdown
+
+    for text in ("www.example.org", "someone@example.org", "ftp://x.org/a", "xmpp:a@b.org", "a|b`c@d.org"):
+        html_text = _github(f"| a |\n|---|\n| {markdown(text)} |")
+        assert "<a " not in html_text and "<code>" in html_text and html.escape(text, quote=False) in html_text
+    for text in ("\u3164", "\u115f\u1160", "\uffa0", "\u2800", " \u3000\u00a0", "\u0301", "\U000e0100"):
+        assert is_blank(text), repr(text)
+    for text in ("gmn\u3164", "\u3164.", "a", "\u2800x"):
+        assert not is_blank(text), repr(text)
 
 
 def test_claims_are_only_noted(board):
@@ -194,3 +226,56 @@ def test_a_copy_of_informative_class_labels_is_caught_and_few_wrong_labels_are_n
         [("copy-of-guesser", f"its {CLASSIFICATION_TASK}")]
     assert sorted(e.submission.id for e in built.tasks[CLASSIFICATION_TASK]) == \
         sorted([original.name, honest.name, twin.name])
+
+
+def test_a_submission_whose_rows_cannot_be_drawn_is_rejected_and_the_board_still_written(tmp_path, monkeypatch):
+    import gmn_bench.leaderboard.render as render
+    from gmn_bench.leaderboard import rebuild
+
+    submissions = tmp_path / "board" / "submissions"
+    fine, broken = good_submission(submissions, "fine", noise=0.1), good_submission(submissions, "breaks-the-plot", noise=0.2)
+    (submissions.parent / "zoos.json").write_text("{}")
+    real = render.plot_label
+
+    def label(text, width=40):
+        if text == "breaks-the-plot":
+            raise OverflowError("this name cannot be drawn")
+        return real(text, width)
+
+    monkeypatch.setattr(render, "plot_label", label)
+    monkeypatch.setattr("gmn_bench.leaderboard.known_zoos", lambda registry: board_zoos())
+    built = rebuild(submissions, tmp_path / "out", progress=False)
+    assert [(r.name, r.reason) for r in built.rejected] == [
+        (broken.name, "could not be shown on the board (OverflowError: this name cannot be drawn)")]
+    assert [e.submission.id for e in built.tasks[REGRESSION_TASK]] == [fine.name]
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "this name cannot be drawn" in readme and (tmp_path / "out" / "index.html").exists()
+    assert (submissions.parent / "ledger.json").exists()
+
+
+def test_the_board_is_written_all_or_nothing(tmp_path, monkeypatch):
+    import gmn_bench.leaderboard.render as render
+    from gmn_bench.leaderboard import write_board
+
+    submissions = tmp_path / "submissions"
+    good_submission(submissions, "gmn", noise=0.1)
+    built = build_board(submissions, board_zoos())
+    out, ledger = tmp_path / "out", tmp_path / "ledger.json"
+    for path in (out / "README.md", out / "index.html", ledger):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("old")
+    monkeypatch.setattr(render, "render_html", lambda board: (_ for _ in ()).throw(RuntimeError("no page")))
+    with pytest.raises(RuntimeError, match="no page"):
+        write_board(built, out, ledger=ledger)
+    assert [p.read_text() for p in (out / "README.md", out / "index.html", ledger)] == ["old"] * 3
+    assert sorted(p.name for p in tmp_path.rglob("*.tmp")) == []
+    monkeypatch.undo()
+    write_board(built, out, ledger=ledger)
+    assert "gmn" in (out / "README.md").read_text() and Ledger.load(ledger).records == built.ledger.records
+
+
+def test_a_ranking_exactly_backwards_is_drawn(board):
+    _, _, inert, built, (_, page) = board
+    entry = next(e for e in built.tasks[REGRESSION_TASK] if e.submission.id == inert["backwards-ranking"].name)
+    assert entry.value == -1.0 and entry.rank == len(built.tasks[REGRESSION_TASK])
+    assert inert["backwards-ranking"].name in page

@@ -67,6 +67,9 @@ def test_regression_metrics_known_values():
     (lambda p: p.update({next(iter(p)): "0.5"}), "real number"),
     (lambda p: p.update({next(iter(p)): True}), "real number"),
     (lambda p: p.update({3: 0.5}), "model_id strings"),
+    (lambda p: p.update({next(iter(p)): 10**400}), "is beyond the range of a float"),
+    (lambda p: p.update({next(iter(p)): 2**60 + 1}), "cannot be represented exactly as a float"),
+    (lambda p: p.update({next(iter(p)): torch.tensor(0.5, dtype=torch.complex64)}), "must be a real number, got complex"),
     (lambda p: p.update({next(iter(p)): [0.5]}), "must be a real number, got list"),
 ])
 def test_bad_predictions_are_rejected(tasks, change, message):

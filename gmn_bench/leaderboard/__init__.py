@@ -37,12 +37,12 @@ def rebuild(submissions_dir: str | Path = SUBMISSIONS, out_dir: str | Path = BOA
     """Validate, re-score and rank every submission in ``submissions_dir`` against the known zoos
     (with the registry ``zoos.json`` beside it), record new ones in the ledger ``ledger.json`` beside
     it, and write the board (``README.md``, ``index.html``) into ``out_dir``; returns the board
-    (with its rejections)."""
+    (with its rejections). A submission that fails anywhere, its rows and plot included, is only
+    rejected; the pages and the ledger are written all or none."""
     data = Path(submissions_dir).parent
     board = build_board(submissions_dir, known_zoos(registry=data / REGISTRY_NAME),
                         ledger=Ledger.load(data / LEDGER_NAME), progress=progress)
-    write_board(board, out_dir)
-    board.ledger.save(data / LEDGER_NAME)
+    write_board(board, out_dir, ledger=data / LEDGER_NAME)
     return board
 
 

@@ -77,12 +77,16 @@ class Ledger:
         _require(len({r.sequence for r in records.values()}) == len(records), f"{path}: distinct sequence numbers")
         return cls(records)
 
+    def text(self) -> str:
+        """The ledger file's text: sorted, indented JSON (the same records give the same bytes)."""
+        document = {"schema": LEDGER_FORMAT, "submissions": {sid: asdict(r) for sid, r in sorted(self.records.items())}}
+        return json.dumps(document, indent=2) + "\n"
+
     def save(self, path: str | Path) -> Path:
-        """Write the ledger to ``path`` (sorted, indented JSON; the same records give the same bytes)."""
+        """Write the ledger (:meth:`text`) to ``path``."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        document = {"schema": LEDGER_FORMAT, "submissions": {sid: asdict(r) for sid, r in sorted(self.records.items())}}
-        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        path.write_text(self.text(), encoding="utf-8")
         return path
 
     def see(self, submission_id: str, digest: str, now: Callable[[], str] = utc_now, reference: bool = False) -> Record:

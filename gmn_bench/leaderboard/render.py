@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import io
+import os
+import tempfile
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -134,11 +136,14 @@ def _plot_svg(board: Board) -> str:
         for ax, (task, entries) in zip(axes, tasks, strict=True):
             names = [plot_label(e.submission.manifest["metanet"]["name"]) for e in entries][::-1]
             values = [e.value for e in entries][::-1]
-            intervals = [board.statistics[task][e.submission.id].interval for e in entries][::-1]
-            errors = [[v - low for v, (low, _) in zip(values, intervals)],
-                      [high - v for v, (_, high) in zip(values, intervals)]]
+            lows, highs = zip(*(sorted(board.statistics[task][e.submission.id].interval) for e in entries[::-1]))
             colors = ["#8c8c8c" if e.record.reference else "#3b6fb6" for e in entries][::-1]
-            ax.barh(range(len(entries)), values, xerr=errors, color=colors, capsize=3)
+            ax.barh(range(len(entries)), values, color=colors)
+            # the interval is drawn from its own ends: a bootstrap interval need not contain the mean it is
+            # drawn beside (a percentile interval of a skewed or degenerate statistic, e.g. tau = -1 everywhere)
+            ax.errorbar([(low + high) / 2 for low, high in zip(lows, highs)], range(len(entries)),
+                        xerr=[(high - low) / 2 for low, high in zip(lows, highs)], fmt="none", ecolor="black",
+                        capsize=3, linewidth=1)
             ax.set_yticks(range(len(entries)), names)
             ax.axvline(0, color="black", linewidth=0.8)
             sizes = sorted({e.score.n_test for e in entries})
@@ -246,11 +251,35 @@ def render_html(board: Board) -> str:
             f"<script>{_JS}</script></body></html>\n")
 
 
-def write_board(board: Board, out_dir: str | Path) -> tuple[Path, Path]:
-    """Write ``README.md`` and ``index.html`` of ``board`` into ``out_dir`` (created if missing); returns both paths."""
+def render_pages(board: Board) -> dict[str, str]:
+    """``file name -> text`` of the board's pages: ``README.md`` and ``index.html``."""
+    return {"README.md": render_markdown(board), "index.html": render_html(board)}
+
+
+def write_board(board: Board, out_dir: str | Path, ledger: str | Path | None = None) -> tuple[Path, Path]:
+    """Write ``README.md`` and ``index.html`` of ``board`` into ``out_dir`` (created if missing), and
+    its ledger to ``ledger`` if given; returns the two pages' paths. All files or none: each is
+    rendered and written to a temporary file beside its place first, then all are renamed into place."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    readme, page = out_dir / "README.md", out_dir / "index.html"
-    readme.write_text(render_markdown(board), encoding="utf-8")
-    page.write_text(render_html(board), encoding="utf-8")
-    return readme, page
+    files = {out_dir / name: text for name, text in render_pages(board).items()}
+    if ledger is not None:
+        files[Path(ledger)] = board.ledger.text()
+    _write_all(files)
+    return out_dir / "README.md", out_dir / "index.html"
+
+
+def _write_all(files: dict[Path, str]) -> None:
+    """Write every ``path -> text`` or, when any write fails, none (the old files stay as they were)."""
+    staged: dict[Path, Path] = {}
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                             suffix=".tmp", delete=False) as f:
+                staged[path] = Path(f.name)
+                f.write(text)
+        for path, temporary in staged.items():
+            os.replace(temporary, path)
+    finally:
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)

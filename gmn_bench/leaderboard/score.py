@@ -14,12 +14,14 @@ Ranking rules (also printed on the rendered board):
   :mod:`gmn_bench.leaderboard.staleness`) is not ranked: it is listed after the ranked entries,
   with the reason.
 
-A submission that fails any check, or raises anything at all while being checked, is left off
+A submission that fails any check, or raises anything at all while being checked, scored or
+shown (its statistics, table rows and plot bar; :func:`build_board`), is left off
 with its reason (:class:`Rejection`); the others are kept, so one bad folder never hides or
 breaks the rest of the board. So is a copy: a submission whose predictions on a task repeat,
-seed for seed, those of a submission the board saw earlier (predictions two metanets can share by
-chance aside: constant, equal to the targets, or a classification with few wrong labels; see
-:class:`gmn_bench.leaderboard.validate.TaskScore`).
+seed for seed and by content (within a stated tolerance, whatever their rounding, scale or
+spelling), those of a submission the board saw earlier (predictions two metanets can share by
+chance aside: constant, the targets themselves, or a classification with few wrong labels; see
+:mod:`gmn_bench.leaderboard.copies`).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from tqdm.auto import tqdm
 
 from gmn_bench.tasks import TASKS
 
+from .copies import copies
 from .ledger import Ledger, Record, utc_now
 from .schema import LIMITS, Limits
 from .staleness import stale_reason
@@ -95,24 +98,21 @@ def rank(submissions: list[Submission], task: str, records: Mapping[str, Record]
 
 
 def _copies(good: list[Submission], records: Mapping[str, Record]) -> dict[str, str]:
-    """``id -> reason`` for every submission whose predictions on some task repeat those of one seen earlier."""
-    seen: dict[tuple[str, str, str], str] = {}  # (task, zoo, digest of one seed's predictions) -> first id
-    copies = {}
+    """``id -> reason`` for every submission whose predictions on some task copy those of one seen
+    earlier (:func:`gmn_bench.leaderboard.copies.copies`; a copy is no original for later ones)."""
+    originals: list[Submission] = []
+    found = {}
     for submission in sorted(good, key=lambda s: records[s.id].sequence):
         for task, score in submission.scores.items():
-            digests = [d for d in score.prediction_digests if d is not None]
-            originals = {seen.get((task, submission.zoo.fingerprint, d)) for d in digests}
-            if digests and None not in originals:
-                original = min(originals, key=lambda sid: records[sid].sequence)
-                copies[submission.id] = (f"its {task} predictions repeat those of {original}, which the board saw "
-                                         f"first ({records[original].first_seen})")
+            original = next((o for o in originals if task in o.scores and o.zoo.fingerprint == submission.zoo.fingerprint
+                             and copies(score, o.scores[task])), None)
+            if original is not None:
+                found[submission.id] = (f"its {task} predictions repeat those of {original.id}, which the board saw "
+                                        f"first ({records[original.id].first_seen})")
                 break
-        if submission.id not in copies:
-            for task, score in submission.scores.items():
-                for d in score.prediction_digests:
-                    if d is not None:
-                        seen.setdefault((task, submission.zoo.fingerprint, d), submission.id)
-    return copies
+        else:
+            originals.append(submission)
+    return found
 
 
 def _check(folder: Path, zoos, limits: Limits, clock) -> Submission:
@@ -126,10 +126,14 @@ def _check(folder: Path, zoos, limits: Limits, clock) -> Submission:
 
 def build_board(submissions_dir: str | Path, zoos: dict[str, KnownZoo] | None = None, limits: Limits = LIMITS,
                 ledger: Ledger | None = None, now: Callable[[], str] = utc_now,
-                clock: Callable[[], float] = time.monotonic, progress: bool = False) -> Board:
+                clock: Callable[[], float] = time.monotonic, progress: bool = False,
+                render: Callable[[Board], object] | None = None) -> Board:
     """Validate and re-score every folder in ``submissions_dir`` (hidden files such as ``.gitkeep``
     aside), record the new ones in ``ledger`` (first seen ``now()``; default: an empty ledger) and
-    rank the good ones per task. Each submission gets ``limits.seconds`` of ``clock``."""
+    rank the good ones per task. Each submission gets ``limits.seconds`` of ``clock``. The board
+    returned can be shown: ``render(board)`` (default: the pages,
+    :func:`gmn_bench.leaderboard.render.render_pages`) is tried, and a submission whose statistics
+    or rows raise is rejected like any other check's failure."""
     if not Path(submissions_dir).is_dir():
         raise ValueError(f"{submissions_dir} is not a folder of submissions")
     ledger = Ledger(ledger.records if ledger is not None else {})
@@ -145,9 +149,42 @@ def build_board(submissions_dir: str | Path, zoos: dict[str, KnownZoo] | None = 
             if digest is not None:
                 ledger.see(folder.name, digest, now)
             rejected.append(Rejection(folder.name, str(e)))
-    copies = _copies(good, ledger.records)
-    rejected += [Rejection(s.id, copies[s.id]) for s in good if s.id in copies]
-    good = [s for s in good if s.id not in copies]
-    tasks = {name: entries for name in TASKS if (entries := rank(good, name, ledger.records))}
-    return Board(tasks, sorted(rejected, key=lambda r: r.name), ledger,
-                 {name: entry_statistics(entries) for name, entries in tasks.items()})
+    found = _copies(good, ledger.records)
+    rejected += [Rejection(s.id, found[s.id]) for s in good if s.id in found]
+    if render is None:
+        from .render import render_pages as render
+    return _assemble([s for s in good if s.id not in found], rejected, ledger, render)
+
+
+def _fault(task: str, entry: Entry, leader: Entry, ledger: Ledger, render: Callable[[Board], object]) -> str | None:
+    """Why ``entry`` alone cannot be shown (its statistics, its comparison with ``leader``, its rows
+    and bar rendered on a board of its own), or ``None``."""
+    try:
+        render(Board({task: [entry]}, [], ledger, {task: entry_statistics([entry])}))
+        if leader is not entry:
+            entry_statistics([leader, entry])
+    except Exception as e:  # whatever one submission's rows raise rejects that submission only
+        return f"{type(e).__name__}: {str(e)[:200]}"
+    return None
+
+
+def _assemble(good: list[Submission], rejected: list[Rejection], ledger: Ledger,
+              render: Callable[[Board], object]) -> Board:
+    """Rank ``good`` per task, with statistics, and check that ``render`` shows the board; when it
+    raises, each submission whose rows fail on their own (:func:`_fault`) is rejected with the
+    reason and the others are ranked again. A failure no submission is to blame for is raised."""
+    while True:
+        tasks = {name: entries for name in TASKS if (entries := rank(good, name, ledger.records))}
+        try:
+            board = Board(tasks, sorted(rejected, key=lambda r: r.name), ledger,
+                          {name: entry_statistics(entries) for name, entries in tasks.items()})
+            render(board)
+            return board
+        except Exception:
+            faults = {e.submission.id: reason for name, entries in tasks.items() for e in entries
+                      if (reason := _fault(name, e, entries[0], ledger, render)) is not None}
+            if not faults:
+                raise
+        rejected = rejected + [Rejection(sid, f"could not be shown on the board ({reason})")
+                               for sid, reason in faults.items()]
+        good = [s for s in good if s.id not in faults]

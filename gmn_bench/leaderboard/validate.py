@@ -14,7 +14,6 @@ after :attr:`Limits.seconds`.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import re
@@ -30,20 +29,17 @@ from typing import Any, Callable
 import jsonschema
 
 from gmn_bench.evaluation.stats import mean_std
+from gmn_bench.intake import json_loads
 from gmn_bench.tasks import TASKS, Task, TaskInputError, get_task
 
+from .escape import is_blank, visible
 from .schema import ID_PATTERN, LIMITS, MANIFEST_NAME, RESULTS_SCHEMA, SUBMISSION_SCHEMA, Limits
 from .zoos import KnownZoo, find_zoo, known_zoos
 
 MAX_FILE_BYTES = LIMITS.file_bytes
 """Largest file a submission may hold (a results file of a few thousand test networks is well below)."""
 CLAIM_TOLERANCE = 1e-6
-PREDICTION_DECIMALS = 6
-"""Predictions equal to this many decimals are the same prediction when copies are looked for."""
-COPY_MIN_WRONG_LABELS = 5
-"""Classification predictions within this many labels of the true ones are too common to call a copy."""
 _FILE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,95}\.json")
-_MAX_INT_DIGITS = 16
 
 
 class SubmissionError(ValueError):
@@ -53,9 +49,9 @@ class SubmissionError(ValueError):
 @dataclass(frozen=True)
 class TaskScore:
     """One task of a submission, re-scored: per-seed metrics, their mean and sample std over seeds
-    (:func:`gmn_bench.evaluation.stats.mean_std`; None for one run), a digest of each seed's
-    predictions (``None`` for a trivial one: constant, or the labels themselves), and the test truth
-    with every seed's predictions aligned to it (sorted ``model_id``), for intervals and paired tests."""
+    (:func:`gmn_bench.evaluation.stats.mean_std`; None for one run), and the test truth with every
+    seed's predictions aligned to it (sorted ``model_id``), for intervals, paired tests and copies
+    (:mod:`gmn_bench.leaderboard.copies`)."""
 
     task: str
     rank_metric: str
@@ -65,7 +61,6 @@ class TaskScore:
     mean: dict[str, float]
     std: dict[str, float | None]
     mismatches: tuple[str, ...]
-    prediction_digests: tuple[str | None, ...] = ()
     y_true: tuple = ()
     y_pred: tuple[tuple, ...] = ()
     commit: str | None = None  # the gmn-bench commit that made the results file
@@ -105,34 +100,10 @@ class Deadline:
                                   f"(stopped at {where})")
 
 
-def _no_constant(name):
-    raise SubmissionError(f"non-finite number {name} (NaN/Infinity are not JSON)")
-
-
-def _bounded_int(text):
-    if len(text.lstrip("-")) > _MAX_INT_DIGITS or abs(int(text)) > 2**53:
-        raise SubmissionError(f"integer {text[:40]}{'...' if len(text) > 40 else ''} is beyond the 2**53 a "
-                              "JSON number holds exactly")
-    return int(text)
-
-
-def _check_tree(document: Any, limits: Limits) -> None:
-    """Nesting depth and finite floats of a parsed document, in one iterative pass (no recursion limit)."""
-    stack = [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limits.depth:
-            raise SubmissionError(f"JSON nested deeper than {limits.depth} levels")
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, (dict, list)):
-                stack.append((child, depth + 1))
-            elif isinstance(child, float) and not math.isfinite(child):
-                raise SubmissionError("a number overflows to infinity")
-
-
 def parse_json(data: bytes, name: str, limits: Limits = LIMITS) -> Any:
-    """Parse ``data`` (the file ``name``) as strict JSON within ``limits``: UTF-8, no duplicate or
-    over-long keys, no NaN/Infinity, no float overflow, no integer beyond 2**53, bounded nesting."""
+    """Parse ``data`` (the file ``name``) as strict JSON (:func:`gmn_bench.intake.json_loads`) within
+    ``limits``: UTF-8, no duplicate or over-long keys, no NaN/Infinity, no float overflow, no
+    integer beyond 2**53, bounded nesting."""
     def pairs_hook(pairs):
         document = dict(pairs)
         if len(document) != len(pairs):
@@ -142,18 +113,7 @@ def parse_json(data: bytes, name: str, limits: Limits = LIMITS) -> Any:
             raise SubmissionError(f"a JSON key is longer than {limits.key_chars} characters")
         return document
 
-    try:
-        document = json.loads(data.decode("utf-8"), object_pairs_hook=pairs_hook, parse_constant=_no_constant,
-                              parse_int=_bounded_int)
-        if isinstance(document, (dict, list)):
-            _check_tree(document, limits)
-        elif isinstance(document, float) and not math.isfinite(document):
-            raise SubmissionError("a number overflows to infinity")
-    except SubmissionError as e:
-        raise SubmissionError(f"{name}: {e}") from None
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise SubmissionError(f"{name}: not a JSON text ({type(e).__name__}: {str(e)[:120]})") from None
-    return document
+    return json_loads(data, name, SubmissionError, limits.depth, object_pairs_hook=pairs_hook)
 
 
 def _read_bounded(path: Path, limit: int, follow_symlinks: bool) -> bytes:
@@ -274,18 +234,6 @@ def _claims(claimed: dict, rescored: dict[str, float], where: str) -> list[str]:
             if metric in claimed and not math.isclose(claimed[metric], value, rel_tol=0, abs_tol=CLAIM_TOLERANCE)]
 
 
-def _prediction_digest(predictions: dict[str, Any], truth: dict[str, Any], regression: bool) -> str | None:
-    """A digest of the predictions (numbers to :data:`PREDICTION_DECIMALS` decimals), or ``None`` for
-    trivial ones that two metanets can share by chance: one value for every network, the targets
-    themselves, or (classification) fewer than :data:`COPY_MIN_WRONG_LABELS` wrong labels."""
-    values = {m: round(float(v), PREDICTION_DECIMALS) if regression else v for m, v in predictions.items()}
-    truth = {m: round(float(v), PREDICTION_DECIMALS) if regression else v for m, v in truth.items()}
-    wrong = sum(values[m] != truth[m] for m in truth)
-    if len(set(values.values())) <= 1 or wrong == 0 or (not regression and wrong < COPY_MIN_WRONG_LABELS):
-        return None
-    return hashlib.sha256(json.dumps(sorted(values.items())).encode()).hexdigest()
-
-
 def _finite_metrics(metrics: dict[str, float], where: str) -> dict[str, float]:
     bad = {m: v for m, v in metrics.items() if not math.isfinite(v)}
     if bad:
@@ -313,7 +261,7 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
     if list(seeds) != results["seeds"]:
         raise SubmissionError(f"{where}: per_seed seeds {list(seeds)} do not match seeds {results['seeds']}")
     task, truth = _task(name, zoo), _truth(name, zoo)
-    per_seed, mismatches, digests = [], [], []
+    per_seed, mismatches = [], []
     for entry in results["per_seed"]:
         deadline.check(f"{where} seed {entry['seed']}")
         try:
@@ -322,7 +270,6 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
             raise SubmissionError(f"{where} seed {entry['seed']}: {e}") from None
         per_seed.append(_finite_metrics(metrics, f"{where} seed {entry['seed']}"))
         mismatches += _claims(entry["metrics"], metrics, f"seed {entry['seed']}")
-        digests.append(_prediction_digest(entry["predictions"], truth, task.task_type == "regression"))
     summaries = {m: mean_std([s[m] for s in per_seed]) for m in task.metrics}
     mean = _finite_metrics({m: v[0] for m, v in summaries.items()}, f"{where} mean")
     std = {m: v[1] for m, v in summaries.items()}
@@ -330,7 +277,7 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
     mismatches += _claims({m: v["mean"] for m, v in results["metrics"].items()}, mean, "mean")
     y_pred = tuple(tuple(entry["predictions"][m] for m in truth) for entry in results["per_seed"])
     return TaskScore(name, task.rank_metric, results["metanet"]["n_params"], seeds, tuple(per_seed), mean, std,
-                     tuple(mismatches), tuple(digests), tuple(truth.values()), y_pred,
+                     tuple(mismatches), tuple(truth.values()), y_pred,
                      results["environment"]["git_commit"], (results["metanet"].get("code") or {}).get("fingerprint"))
 
 
@@ -342,6 +289,11 @@ def _check_manifest(manifest: Any, folder: Path) -> None:
         datetime.strptime(manifest["submitted"], "%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
         raise SubmissionError(f"{MANIFEST_NAME}: submitted {manifest['submitted']!r} is not a date and time") from None
+    texts = [("metanet name", manifest["metanet"]["name"]),
+             *((f"author {i}", author) for i, author in enumerate(manifest["authors"], start=1))]
+    for what, text in texts:
+        if is_blank(text):
+            raise SubmissionError(f"{MANIFEST_NAME}: {what} {visible(text)!r} is blank: it has no visible character")
     unknown = [t for t in manifest["tasks"] if t not in TASKS]
     if unknown:
         raise SubmissionError(f"unknown tasks {unknown}; known tasks: {sorted(TASKS)}")

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..intake import json_loads
 from .factories import build_custom, validate_custom_spec
 
 IMAGE_SHAPE = (3, 32, 32)
@@ -50,6 +51,10 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 POOLINGS = ("max", "avg", "none")
 VIT_POOLS = ("cls", "mean")
 _MAX_HALVINGS = 5  # 32 -> 1
+
+
+SPEC_DEPTH = 64
+"""Deepest nesting of JSON objects and arrays an architecture spec's text may have."""
 
 
 class SpecError(ValueError):
@@ -159,10 +164,7 @@ def validate_spec(spec: Mapping[str, Any] | str) -> dict:
     Raises :class:`SpecError` naming the offending key on any bad value.
     """
     if isinstance(spec, str):
-        try:
-            spec = json.loads(spec)
-        except json.JSONDecodeError as e:
-            raise SpecError(f"architecture spec is not valid JSON: {e}") from e
+        spec = json_loads(spec, "architecture spec is not valid JSON", SpecError, SPEC_DEPTH)
     if not isinstance(spec, Mapping):
         raise SpecError(f"architecture spec must be a mapping, got {type(spec).__name__}")
     family = spec.get("family")

@@ -3,20 +3,20 @@
 * :func:`keyed_by_model_id`: predictions keyed by ``model_id`` (a mapping, a pandas ``Series``
   indexed by ``model_id``, or ``(model_id, value)`` pairs) -> a dict; repeated ids are an error;
 * :func:`check_ids`: exactly the expected networks, no missing, no extra;
-* :func:`check_value`: one prediction is a finite real number (regression) or a class label
-  (classification).
+* :func:`check_value`: one prediction is a real number a float holds exactly
+  (regression, :func:`gmn_bench.intake.real`) or a class label (classification).
 
 Each raises :class:`TaskInputError` with a message naming the task and the network.
 """
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import torch
+
+from gmn_bench.intake import real
 
 
 class TaskInputError(ValueError):
@@ -64,26 +64,14 @@ def check_ids(task: str, given: Iterable[str], expected: Iterable[str], what: st
         raise TaskInputError(f"{task}: {len(extra)} predictions are not {what} of this zoo, e.g. {extra[:3]}")
 
 
-def _scalar(value: Any) -> Any:
-    """A 0-d numpy array or tensor as its Python value; anything else unchanged."""
-    if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0:
-        return value.item()
-    return value
-
-
 def check_value(task: str, where: str, value: Any, task_type: str, classes: Iterable[str] | None = None):
     """``value`` (``where`` names it in errors, e.g. "the prediction for 'net-3'") as a float
     (regression) or a label (classification: a string, of ``classes`` when given);
     :class:`TaskInputError` otherwise."""
-    value = _scalar(value)
     if task_type == "classification":
+        value = value.item() if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0 else value
         if not isinstance(value, str) or (classes is not None and value not in classes):
             wanted = f"one of {list(classes)}" if classes is not None else "a class label (string)"
             raise TaskInputError(f"{task}: {where} must be {wanted}, got {value!r:.80}")
         return str(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TaskInputError(f"{task}: {where} must be a real number, got "
-                             f"{type(value).__name__} {value!r:.80}")
-    if not math.isfinite(value):
-        raise TaskInputError(f"{task}: {where} is not finite ({value!r})")
-    return float(value)
+    return real(value, f"{task}: {where}", TaskInputError)

@@ -12,6 +12,8 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
+from gmn_bench.intake import tensor_to_numpy
+
 from .checks import TaskInputError, check_value
 from .definitions import PARAMETER_PREDICTION, TASKS
 from .metrics import METRIC_FUNCTIONS, METRICS, RANK_METRIC
@@ -22,11 +24,11 @@ ARRAY_FORMS = "a list, a numpy array, a torch tensor or a pandas Series"
 def _values(task: str, key: str, values: Any) -> np.ndarray:
     """``values`` (one of :data:`ARRAY_FORMS`, shape ``[n]`` or ``[n, 1]``) as a 1-D numpy array."""
     if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
+        values = tensor_to_numpy(values)
     elif type(values).__name__ == "Series" and hasattr(values, "to_numpy"):  # pandas, without importing it
         values = values.to_numpy()
     elif isinstance(values, (list, tuple)):
-        values = np.array(values, dtype=object)
+        values = np.array([tensor_to_numpy(v) if isinstance(v, torch.Tensor) else v for v in values], dtype=object)
     elif not isinstance(values, np.ndarray):
         raise TaskInputError(f"{task}: {key} must be {ARRAY_FORMS}, got {type(values).__name__}")
     if values.ndim == 2 and values.shape[1] == 1:

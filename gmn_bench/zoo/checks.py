@@ -7,18 +7,19 @@ the tasks and graph loaders), and a single row given to :func:`~gmn_bench.zoo.we
   numbers in the column's range (:data:`~gmn_bench.zoo.schema.COLUMNS`), well-formed ids and names,
   a known precision, a valid architecture spec whose family is ``family`` and whose parameter count is
   ``n_params``, ``epoch <= epochs``, and weights that are readable safetensors bytes holding exactly the spec's
-  tensors (names, shapes), floating point where the network is, with finite values.
+  tensors (names, shapes), floating point where the network is, with finite values that stay
+  finite in the network's dtype (float64 beyond float32's range is refused). Numbers are taken by
+  :mod:`gmn_bench.intake` (exact, no bools, no complex).
 * :func:`check_rows`: every row, then the table: one row per (``model_id``, ``epoch``); the network
   columns (architecture, hyperparameters, seeds, split labels) the same on every checkpoint of a
   network, so that no network is in two splits; each network's last checkpoint at its ``epochs``;
-  no two networks with identical trained weights (one network under two ids).
+  no two networks with identical trained weights (one network under two ids), compared by
+  content (:func:`network_digest`: tensor names, shapes and values), not by their bytes.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import numbers
 import re
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
@@ -27,6 +28,7 @@ import numpy as np
 import torch
 from safetensors import SafetensorError, deserialize
 
+from ..intake import integer, real
 from ..nets.architectures import SpecError, build_model, count_parameters, spec_to_json, validate_spec
 from .errors import ZooFormatError, ZooRowError
 from .schema import COLUMNS, MODEL_ID, NAME, PRECISIONS, SPLIT_COLUMN, SPLIT_LABEL, SPLIT_PREFIX
@@ -64,13 +66,6 @@ def _fail(row: Mapping[str, Any], message: str):
     raise ZooRowError(f"{row_name(row)}: {message}")
 
 
-def _finite(value: numbers.Real) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer beyond float range
-        return False
-
-
 def _check_value(row: Mapping[str, Any], name: str, value: Any) -> None:
     column = COLUMNS[name]
     if column.dtype == "string":
@@ -83,14 +78,13 @@ def _check_value(row: Mapping[str, Any], name: str, value: Any) -> None:
         if not isinstance(value, (bytes, bytearray, memoryview)):
             _fail(row, f"{name} must be bytes, got {type(value).__name__}")
         return
-    integer = column.dtype in _INT_RANGE
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral if integer else numbers.Real):
-        kind = "an integer" if integer else "a number"
-        _fail(row, f"{name} must be {kind}, got {type(value).__name__} {value!r:.80}")
-    if integer and not -_INT_RANGE[column.dtype] <= value < _INT_RANGE[column.dtype]:
-        _fail(row, f"{name} {value} does not fit {column.dtype}")
-    if not integer and not _finite(value):
-        _fail(row, f"{name} must be a finite number, got {value!r:.80}")
+    where = f"{row_name(row)}: {name}"
+    if column.dtype in _INT_RANGE:
+        value = integer(value, where, ZooRowError)
+        if not -_INT_RANGE[column.dtype] <= value < _INT_RANGE[column.dtype]:
+            _fail(row, f"{name} {value} does not fit {column.dtype}")
+    else:
+        value = real(value, where, ZooRowError)
     low_ok = value > column.low if column.low_open else value >= column.low
     high_ok = value < column.high if column.high_open else value <= column.high
     if not (low_ok and high_ok):
@@ -99,13 +93,26 @@ def _check_value(row: Mapping[str, Any], name: str, value: Any) -> None:
 
 
 _FLOAT_DTYPES = {"F16": "<f2", "BF16": None, "F32": "<f4", "F64": "<f8"}  # safetensors dtype -> numpy (None: bits)
+_INT_DTYPES = {"I64": "<i8", "I32": "<i4", "U8": "u1", "BOOL": "?"}
 _TORCH_DTYPES = {torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8", torch.bool: "BOOL"}
+_NUMPY_OF_TORCH = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
 
 
-def _finite_tensor(dtype: str, data) -> bool:
-    if dtype == "BF16":  # numpy has no bfloat16: all exponent bits set means inf or NaN
-        return not ((np.frombuffer(data, "<u2") & 0x7F80) == 0x7F80).any()
-    return bool(np.isfinite(np.frombuffer(data, _FLOAT_DTYPES[dtype])).all())
+def tensor_values(dtype: str, data) -> np.ndarray:
+    """The values of a safetensors tensor (``dtype``, raw little-endian ``data``), exactly: floating
+    point as float64 (which holds every F16, BF16, F32 and F64 value), integers as int64."""
+    if dtype == "BF16":  # numpy has no bfloat16: its bits are the upper half of a float32's
+        return (np.frombuffer(data, "<u2").astype("<u4") << 16).view("<f4").astype(np.float64)
+    if dtype in _FLOAT_DTYPES:
+        return np.frombuffer(data, _FLOAT_DTYPES[dtype]).astype(np.float64)
+    return np.frombuffer(data, _INT_DTYPES[dtype]).astype(np.int64)
+
+
+def _representable(values: np.ndarray, dtype: torch.dtype) -> bool:
+    """Whether every value stays finite cast to the network's ``dtype`` (float64 beyond float32 does not)."""
+    target = _NUMPY_OF_TORCH.get(dtype, np.float32)
+    with np.errstate(over="ignore"):
+        return bool(np.isfinite(values.astype(target)).all())
 
 
 def _check_weights(row: Mapping[str, Any], expected: Mapping[str, tuple[tuple[int, ...], torch.dtype]]) -> None:
@@ -124,8 +131,12 @@ def _check_weights(row: Mapping[str, Any], expected: Mapping[str, tuple[tuple[in
         if tensor["dtype"] not in wanted:
             _fail(row, f"tensor {key!r} has dtype {tensor['dtype']}; the network stores {dtype}"
                        + (" (F16, BF16, F32 or F64)" if dtype.is_floating_point else ""))
-        if dtype.is_floating_point and not _finite_tensor(tensor["dtype"], tensor["data"]):
-            _fail(row, f"tensor {key!r} has non-finite values")
+        if dtype.is_floating_point:
+            values = tensor_values(tensor["dtype"], tensor["data"])
+            if not np.isfinite(values).all():
+                _fail(row, f"tensor {key!r} has non-finite values")
+            if not _representable(values, dtype):
+                _fail(row, f"tensor {key!r} has values beyond the range of {dtype}")
 
 
 def check_row(row: Mapping[str, Any], *, complete: bool = True) -> None:
@@ -170,6 +181,18 @@ def check_row(row: Mapping[str, Any], *, complete: bool = True) -> None:
     _check_weights(row, expected)
 
 
+def network_digest(weights) -> bytes:
+    """sha256 of a network's tensors by content: names, shapes and values (:func:`tensor_values`;
+    ``-0.0`` as ``0.0``), so the same network stored as float64, with other safetensors metadata or
+    another tensor order has the same digest. ``weights``: safetensors bytes a row check accepted."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(deserialize(bytes(weights))):
+        values = tensor_values(tensor["dtype"], tensor["data"])
+        digest.update(json.dumps([name, list(tensor["shape"]), values.dtype.str]).encode() + b"\0")
+        digest.update((values + 0).tobytes() if values.dtype.kind == "f" else values.tobytes())
+    return digest.digest()
+
+
 class _Table:
     """What :func:`check_rows` remembers across rows."""
 
@@ -200,7 +223,7 @@ class _Table:
                        + "; ".join(f"{c} {first[c]!r:.60} vs {network[c]!r:.60}" for c in changed[:3]))
         self.last_epoch[model_id] = max(epoch, self.last_epoch.get(model_id, epoch))
         if epoch > 0:
-            digest = hashlib.sha256(row["weights"]).digest()
+            digest = network_digest(row["weights"])
             other = self.trained.setdefault(digest, (model_id, epoch))
             if other[0] != model_id:
                 _fail(row, f"same weights as model_id={other[0]!r} epoch={other[1]}: one network stored under two ids")

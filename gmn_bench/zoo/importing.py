@@ -24,9 +24,8 @@ same fixed splits (:func:`gmn_bench.zoo.assign_splits`) and a dataset card.
 from __future__ import annotations
 
 import csv
-import json
-import math
 import pickle
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -34,7 +33,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from ..nets.architectures import FAMILIES, SpecError, build_model
+from ..intake import JSON_INTEGER_LIMIT, integer, json_loads, real
+from ..nets.architectures import FAMILIES, SPEC_DEPTH, SpecError, build_model
 from .io import ZooFormatError, make_row, write_zoo
 from .schema import COLUMNS
 from .splits import assign_splits
@@ -42,6 +42,8 @@ from .weights import ZooRowError, to_module
 
 _SUFFIXES = (".safetensors", ".pt", ".pth")
 _WRAPPERS = ("state_dict", "model_state_dict", "model")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_JSON_DEPTH = 64
 _TABLE_ONLY = {"id", "spec", "checkpoint"}
 _FROM_MODULE = {"model_id", "family", "arch", "weights", "n_params"}
 
@@ -55,16 +57,16 @@ def read_metrics_table(path: str | Path) -> list[dict[str, Any]]:
         lines = []
         for n, text in enumerate(path.read_text().splitlines(), 1):
             if text.strip():
-                try:
-                    line = json.loads(text)
-                except json.JSONDecodeError as e:
-                    raise ZooFormatError(f"{path}:{n}: not a JSON object: {e}") from e
+                line = json_loads(text, f"{path}:{n}: not a JSON object", ZooFormatError, _JSON_DEPTH)
                 if not isinstance(line, dict):
                     raise ZooFormatError(f"{path}:{n}: not a JSON object")
                 lines.append(line)
         return lines
-    with path.open(newline="") as f:
-        lines = list(csv.DictReader(f))
+    try:
+        with path.open(newline="") as f:
+            lines = list(csv.DictReader(f))
+    except (csv.Error, UnicodeDecodeError) as e:
+        raise ZooFormatError(f"metrics table {path} is not a CSV table the reader takes ({e})") from e
     for n, line in enumerate(lines, 1):
         if None in line or None in line.values():
             raise ZooFormatError(f"{path} line {n}: the number of cells differs from the header's")
@@ -82,24 +84,23 @@ def _value(column: str, raw: Any, where: str) -> Any:
             if not isinstance(raw, str) or not raw:
                 raise ValueError("expected a non-empty string")
             return raw
+        if isinstance(raw, str):  # a CSV cell: an integer exactly as written, else a float
+            raw = int(raw.strip()) if _INTEGER.fullmatch(raw.strip()) else float(raw)
+        what = f"{where}: column {column!r}"
         if dtype.startswith("int"):
-            number = float(raw) if isinstance(raw, str) else raw
-            if isinstance(number, bool) or not isinstance(number, (int, float)) or number != int(number):
-                raise ValueError("expected an integer")
-            return int(number)
-        number = float(raw) if isinstance(raw, str) else raw
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
-            raise ValueError("expected a finite number")
-        return float(number)
+            if isinstance(raw, float) and raw.is_integer() and abs(raw) <= JSON_INTEGER_LIMIT:
+                raw = int(raw)  # 32.0: an integer written as a float
+            return integer(raw, what, ZooFormatError)
+        return real(raw, what, ZooFormatError)
     except (TypeError, ValueError) as e:
-        raise ZooFormatError(f"{where}: column {column!r} = {raw!r}: {e}") from e
+        if isinstance(e, ZooFormatError):
+            raise
+        raise ZooFormatError(f"{where}: column {column!r} = {raw!r:.80}: {e}") from e
 
 
 def _spec(raw: Any, factory: str | None, where: str) -> dict:
-    try:
-        spec = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError as e:
-        raise ZooFormatError(f"{where}: column 'spec' is not JSON: {e}") from e
+    spec = json_loads(raw, f"{where}: column 'spec' is not JSON", ZooFormatError, SPEC_DEPTH) if isinstance(raw, str) \
+        else raw
     if not isinstance(spec, dict):
         raise ZooFormatError(f"{where}: column 'spec' must be a JSON object, got {raw!r}")
     spec = {"family": "custom", **spec}

@@ -27,7 +27,6 @@ from typing import Any, Iterable, Iterator, Mapping
 import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets.features.features import generate_from_arrow_type
 
 from ..nets.architectures import count_parameters, spec_to_json
 from .card import Card, read_card, write_card
@@ -208,9 +207,25 @@ def _check_data_files(folder: Path, card: Card, config: str, name: str) -> None:
             where = f"zoo {name} (config {config}, split {split}): data file {path}"
             try:
                 schema = pq.read_schema(folder / path)
-            except (pa.ArrowException, OSError) as e:
-                raise ZooFormatError(f"{where} is not a readable parquet file ({e})") from e
-            _check_features(datasets.Features({f.name: generate_from_arrow_type(f.type) for f in schema}), where)
+            except (pa.ArrowException, OSError, ValueError, RecursionError) as e:
+                raise ZooFormatError(f"{where} is not a readable parquet file ({type(e).__name__}: {e})"[:500]) from e
+            _check_arrow_types(schema, where)
+
+
+def _check_arrow_types(schema: pa.Schema, where: str) -> None:
+    """Each column of a data file: one the format knows, of exactly its Arrow type (no dictionary
+    encoding, large or nested variants, ...), compared as Arrow types, before ``datasets`` maps them."""
+    names = schema.names
+    unknown = [c for c in names if c not in COLUMNS and not SPLIT_COLUMN.fullmatch(c)]
+    missing = [c for c, column in COLUMNS.items() if not column.nullable and c not in names]
+    if unknown or missing:
+        raise ZooFormatError(f"{where}: unknown columns {unknown[:5]}, missing columns {missing}")
+    expected = features_for(names).arrow_schema
+    for field in schema:
+        wanted = expected.field(field.name).type
+        if field.type != wanted:
+            raise ZooFormatError(f"{where}: column {field.name} has Arrow type {str(field.type)[:80]}, "
+                                 f"the format says {wanted}")
 
 
 def _check_features(features: datasets.Features, where: str) -> None:

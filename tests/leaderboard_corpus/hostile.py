@@ -16,7 +16,7 @@ import random
 from pathlib import Path
 from typing import Callable
 
-from leaderboard_corpus import CLASS_FILE, MANIFEST, REGRESSION_TASK, RESULTS_FILE, _edit, _edit_text, _json, _set
+from leaderboard_corpus import CLASS_FILE, MANIFEST, REGRESSION_TASK, RESULTS_FILE, _edit, _edit_text, _json, _set, _task
 
 Defect = Callable[[Path], None]
 _LIMIT = 8 * 2**20
@@ -146,6 +146,33 @@ def _every_seed_is_seed_zero(doc: dict) -> None:
         seed["predictions"] = dict(doc["per_seed"][0]["predictions"])
 
 
+def _jitter(scale: float, seed: int = 1) -> Callable[[dict], None]:
+    """Add noise of relative size ``scale`` to every regression prediction (a copy dressed up as new)."""
+    def change(doc: dict) -> None:
+        rng = random.Random(seed)
+        for entry in doc["per_seed"]:
+            entry["predictions"] = {m: v * (1 + rng.uniform(-scale, scale)) for m, v in entry["predictions"].items()}
+    return change
+
+
+def _monotone(doc: dict) -> None:
+    """The same ranking of the networks, on another scale: ``3 v + 0.25``."""
+    for entry in doc["per_seed"]:
+        entry["predictions"] = {m: 3 * v + 0.25 for m, v in entry["predictions"].items()}
+
+
+def _first_seed_only(doc: dict) -> None:
+    doc["per_seed"], doc["seeds"] = doc["per_seed"][:1], doc["seeds"][:1]
+    _jitter(1e-6)(doc)
+
+
+def _backwards(doc: dict) -> None:
+    """Predictions ranking the test networks exactly backwards (Kendall tau -1 on every resample)."""
+    truth = _task(REGRESSION_TASK).targets("test")
+    for entry in doc["per_seed"]:
+        entry["predictions"] = {m: -truth[m] for m in entry["predictions"]}
+
+
 def hostile(original: Path) -> dict[str, tuple[Defect, str]]:
     """kind -> (defect applied to a copy of a good submission, part of the reason it must be rejected with);
     ``original``: the good submission the ``copy-*`` cases copy."""
@@ -233,6 +260,24 @@ def hostile(original: Path) -> dict[str, tuple[Defect, str]]:
         "copy-respelled": (_copy_of(original, (RESULTS_FILE,), _shuffle_and_respell), f"repeat those of {original.name}"),
         "copy-one-seed-thrice": (_copy_of(original, (RESULTS_FILE,), _every_seed_is_seed_zero),
                                  f"repeat those of {original.name}"),
+        "copy-noise-below-rounding": (_copy_of(original, (RESULTS_FILE,), _jitter(1e-7)),
+                                      f"repeat those of {original.name}"),
+        "copy-noise-1e-5": (_copy_of(original, (RESULTS_FILE,), _jitter(1e-5, seed=7)), f"repeat those of {original.name}"),
+        "copy-same-ranking-rescaled": (_copy_of(original, (RESULTS_FILE,), _monotone), f"repeat those of {original.name}"),
+        "copy-one-seed-of-three": (_copy_of(original, (RESULTS_FILE,), _first_seed_only),
+                                   f"repeat those of {original.name}"),
+        # blank names: nothing on the board would show whose entry it is (round 3)
+        "name-hangul-fillers": (_name("\u3164\u3164"), "metanet name"),
+        "name-halfwidth-hangul-filler": (_name("\uffa0"), "is blank"),
+        "name-choseong-jungseong-fillers": (_name("\u115f\u1160"), "is blank"),
+        "name-braille-blank": (_name("\u2800\u2800\u2800"), "is blank"),
+        "name-ideographic-space": (_name("\u3000"), "is blank"),
+        "name-ascii-spaces": (_name("   "), "is blank"),
+        "name-no-break-spaces": (_name("\u00a0\u2007\u202f"), "is blank"),
+        "name-combining-marks-only": (_name("\u0301\u0308\u20dd"), "is blank"),
+        "name-variation-selectors": (_name("\ufe0f\U000e0100"), "is blank"),
+        "name-mixed-blanks": (_name(" \u3164\u2800\u2003\uffa0 "), "is blank"),
+        "author-blank": (_manifest(("authors",), ["Ada Lovelace", "\u3164"]), "author 2"),
         # files
         "fifo": (_fifo, f"'{RESULTS_FILE}' is not a plain file"),
         "directory-named-json": (_directory_named_json, f"'{CLASS_FILE}' is not a plain file"),
@@ -250,5 +295,20 @@ INERT: dict[str, Defect] = {
     "claimed-1e308": _text_replace('"kendall_tau": {"mean": ', '"kendall_tau": {"mean": 1e308, "x": '),
     "tiny-float-prediction": _raw_results(_first_prediction_raw("1e-400")),
     "nesting-16-levels": _raw_results(_deep(14)),  # the deepest nesting allowed
+    # round 3: text GitHub would turn into links, numbers at the edges, a ranking exactly backwards
+    "name-www-domain": _name("www.example.org"),
+    "name-upper-case-www": _name("WWW.EXAMPLE.ORG/promo"),
+    "name-email": _name("someone@example.org"),
+    "author-email": _manifest(("authors",), ["mallory@evil.example", "Eve (eve+board@evil.example)"]),
+    "name-ftp-url": _name("ftp://files.example.org/weights"),
+    "name-mailto": _name("mailto:someone@example.org"),
+    "name-xmpp": _name("xmpp:bot@chat.example.org"),
+    "name-url-in-parentheses": _name("gmn (see http://evil.example/x)"),
+    "name-pipe-and-email": _name("a|b@c.org`x`"),
+    "name-visible-with-filler": _name("gmn\u3164v2"),
+    "backwards-ranking": _edit(RESULTS_FILE, _backwards),
+    "prediction-negative-zero": _raw_results(_first_prediction_raw("-0.0")),
+    "prediction-tiny-exponent": _raw_results(_first_prediction_raw("5e-324")),
+    "prediction-exact-large-int": _raw_results(_first_prediction_raw(str(2**53))),
 }
 """kind -> defect a board must accept and show inert."""

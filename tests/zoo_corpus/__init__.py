@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 from unittest import mock
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
@@ -65,6 +66,19 @@ def _other_network_under(model_id: str, spec: dict) -> Callable[[list[dict]], No
     return mutate
 
 
+def _copy_network_as(encode: Callable[[dict], bytes]) -> Callable[[list[dict]], None]:
+    """The trained checkpoint of mlp-0 again under another id, in the test split, its weights re-encoded
+    by ``encode(state)`` (same names, shapes and values; other bytes)."""
+    def mutate(rows):
+        _copy_network(rows)
+        rows[-2]["weights"] = encode(st_load(rows[1]["weights"]))
+    return mutate
+
+
+def _as_float64(state: dict) -> bytes:
+    return st_save({k: v.double() if v.is_floating_point() else v for k, v in state.items()})
+
+
 def _copy_network(rows):
     """The trained checkpoint of mlp-0 again, under another id, in the test split."""
     rows.append({**rows[1], "model_id": "mlp-copy", "split_id": "test"})
@@ -76,11 +90,11 @@ BAD_ROWS: dict[str, BadRows] = {
     "test-acc-above-1": BadRows(_set("test_acc", 1.5), "test_acc 1.5 is outside [0, 1]"),
     "test-acc-negative": BadRows(_set("test_acc", -0.1), "test_acc -0.1 is outside [0, 1]"),
     "test-acc-percent": BadRows(_set("test_acc", 52.0), "test_acc 52.0 is outside [0, 1]"),
-    "test-acc-nan": BadRows(_set("test_acc", math.nan), "test_acc must be a finite number, got nan"),
-    "train-acc-inf": BadRows(_set("train_acc", math.inf), "train_acc must be a finite number, got inf"),
-    "train-acc-string": BadRows(_set("train_acc", "0.5"), "train_acc must be a number, got str", loadable=False),
+    "test-acc-nan": BadRows(_set("test_acc", math.nan), "test_acc is not finite (nan)"),
+    "train-acc-inf": BadRows(_set("train_acc", math.inf), "train_acc is not finite (inf)"),
+    "train-acc-string": BadRows(_set("train_acc", "0.5"), "train_acc must be a real number, got str", loadable=False),
     "train-loss-negative": BadRows(_set("train_loss", -1.0), "train_loss -1.0 is outside [0, inf]"),
-    "test-loss-nan": BadRows(_set("test_loss", math.nan), "test_loss must be a finite number"),
+    "test-loss-nan": BadRows(_set("test_loss", math.nan), "test_loss is not finite"),
     # required columns and unknown ones
     "optimizer-null": BadRows(_set("optimizer", None), "missing required columns ['optimizer']"),
     "model-id-null": BadRows(_set("model_id", None), "missing required columns ['model_id']"),
@@ -90,11 +104,24 @@ BAD_ROWS: dict[str, BadRows] = {
     # hyperparameters out of range or of the wrong type
     "learning-rate-zero": BadRows(_set("learning_rate", 0.0), "learning_rate 0.0 is outside (0, inf]"),
     "learning-rate-negative": BadRows(_set("learning_rate", -1e-3), "learning_rate -0.001 is outside (0, inf]"),
-    "learning-rate-nan": BadRows(_set("learning_rate", math.nan), "learning_rate must be a finite number"),
-    "learning-rate-string": BadRows(_set("learning_rate", "1e-3"), "learning_rate must be a number, got str",
+    "learning-rate-nan": BadRows(_set("learning_rate", math.nan), "learning_rate is not finite"),
+    "learning-rate-string": BadRows(_set("learning_rate", "1e-3"), "learning_rate must be a real number, got str",
                                     loadable=False),
-    "learning-rate-huge-int": BadRows(_set("learning_rate", 10**400), "learning_rate must be a finite number",
+    "learning-rate-huge-int": BadRows(_set("learning_rate", 10**400), "learning_rate is beyond the range of a float",
                                       loadable=False),
+    # numbers the format cannot hold exactly, or of kinds it does not take (round 3)
+    "learning-rate-int-not-exact": BadRows(_set("learning_rate", 2**53 + 1), "cannot be represented exactly as a float",
+                                           loadable=False),
+    "learning-rate-complex": BadRows(_set("learning_rate", complex(1e-3, 0)), "learning_rate must be a real number, "
+                                     "got complex", loadable=False),
+    "weight-decay-longdouble-overflow": BadRows(_set("weight_decay", np.longdouble("1e4000")),
+                                                "weight_decay is beyond the range of a float", loadable=False),
+    "train-loss-numpy-bool": BadRows(_set("train_loss", np.bool_(True)), "train_loss must be a real number, got bool",
+                                     loadable=False),
+    "batch-size-numpy-float": BadRows(_set("batch_size", np.float32(32)), "batch_size must be an integer, got float32",
+                                      loadable=False),
+    "init-seed-over-int64-numpy": BadRows(_set("init_seed", np.uint64(2**64 - 1)), "init_seed 18446744073709551615 "
+                                          "does not fit int64", loadable=False),
     "weight-decay-negative": BadRows(_set("weight_decay", -0.1), "weight_decay -0.1 is outside [0, inf]"),
     "label-smoothing-one": BadRows(_set("label_smoothing", 1.0), "label_smoothing 1.0 is outside [0, 1)"),
     "batch-size-zero": BadRows(_set("batch_size", 0), "batch_size 0 is outside [1, inf]"),
@@ -130,6 +157,18 @@ BAD_ROWS: dict[str, BadRows] = {
     "arch-not-json": BadRows(_set("arch", "{mlp"), "bad architecture spec: architecture spec is not valid JSON"),
     "arch-bad-spec": BadRows(_set("arch", json.dumps({"family": "mlp", "depth": 0, "width": 4})),
                              "bad architecture spec: mlp spec: 'depth' must be a positive integer"),
+    "arch-deep-nesting": BadRows(_set("arch", '{"family": "mlp", "depth": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+                                 "bad architecture spec: architecture spec is not valid JSON"),
+    "arch-nesting-just-past-the-limit": BadRows(_set("arch", '{"family": "mlp", "depth": ' + "[" * 70 + "]" * 70 + "}"),
+                                                "bad architecture spec: architecture spec is not valid JSON"),
+    "arch-giant-integer": BadRows(_set("arch", '{"family": "mlp", "depth": 1' + "0" * 5000 + ', "width": 4}'),
+                                  "bad architecture spec: architecture spec is not valid JSON"),
+    "arch-integer-beyond-float": BadRows(_set("arch", '{"family": "mlp", "depth": 2, "width": 1' + "0" * 400 + "}"),
+                                         "bad architecture spec: architecture spec is not valid JSON"),
+    "arch-huge-exponent": BadRows(_set("arch", '{"family": "mlp", "depth": 2, "width": 4e999}'),
+                                  "bad architecture spec: architecture spec is not valid JSON"),
+    "arch-nan-constant": BadRows(_set("arch", '{"family": "mlp", "depth": NaN, "width": 4}'),
+                                 "bad architecture spec: architecture spec is not valid JSON"),
     "arch-not-a-string": BadRows(_set("arch", {"family": "mlp"}), "arch must be a string, got dict", loadable=False),
     "arch-huge-kernel": BadRows(_set("arch", json.dumps({"family": "cnn", "channels": [2], "kernel_size": 257})),
                                 "'kernel_size' must be at most 31"),
@@ -140,6 +179,19 @@ BAD_ROWS: dict[str, BadRows] = {
     "weights-nan": BadRows(_state(lambda s: s["fc0.weight"].__setitem__((0, 0), math.nan)),
                            "tensor 'fc0.weight' has non-finite values"),
     "weights-inf": BadRows(_state(lambda s: s["head.bias"].fill_(-math.inf)), "tensor 'head.bias' has non-finite"),
+    "weights-float64-beyond-float32": BadRows(_state(lambda s: s.update({"head.bias": torch.full((10,), 1e300,
+                                                                                                 dtype=torch.float64)})),
+                                             "tensor 'head.bias' has values beyond the range of torch.float32"),
+    "weights-float64-just-past-float32": BadRows(_state(lambda s: s.update({"fc0.weight": s["fc0.weight"].double().fill_(
+        3.4028236e38)})), "tensor 'fc0.weight' has values beyond the range of torch.float32"),
+    "weights-bfloat16-nan": BadRows(_state(lambda s: s.update({"head.bias": torch.full((10,), math.nan,
+                                                                                          dtype=torch.bfloat16)})),
+                                    "tensor 'head.bias' has non-finite values"),
+    "weights-float16-inf": BadRows(_state(lambda s: s.update({"head.bias": torch.full((10,), -math.inf,
+                                                                                         dtype=torch.float16)})),
+                                   "tensor 'head.bias' has non-finite values"),
+    "weights-uint8-for-float": BadRows(_state(lambda s: s.update({"head.bias": torch.zeros(10, dtype=torch.uint8)})),
+                                       "has dtype U8; the network stores torch.float32"),
     "weights-missing-tensor": BadRows(_state(lambda s: s.pop("head.bias")), "missing ['head.bias']"),
     "weights-extra-tensor": BadRows(_state(lambda s: s.update(extra=torch.zeros(1))), "unexpected ['extra']"),
     "weights-wrong-shape": BadRows(_state(lambda s: s.update({"head.bias": torch.zeros(11)})),
@@ -167,6 +219,14 @@ BAD_ROWS: dict[str, BadRows] = {
     "no-final-checkpoint": BadRows(lambda rows: rows.pop(1), "its last checkpoint is at epoch 0, not at its epochs=2",
                                    row_level=False),
     "one-network-two-ids": BadRows(_copy_network, "epoch=2: one network stored under two ids", row_level=False),
+    "one-network-two-ids-other-metadata": BadRows(_copy_network_as(lambda s: st_save(s, metadata={"note": "new"})),
+                                                  "epoch=2: one network stored under two ids", row_level=False),
+    "one-network-two-ids-as-float64": BadRows(_copy_network_as(_as_float64), "one network stored under two ids",
+                                              row_level=False),
+    "one-network-two-ids-negative-zero": BadRows(_copy_network_as(lambda s: st_save({k: (v.masked_fill(v == 0, -0.0)
+                                                                                       if v.is_floating_point() else v)
+                                                                                      for k, v in s.items()})),
+                                                 "one network stored under two ids", row_level=False),
     "split-columns-differ": BadRows(_set("split_extra", "train", index=2), "split columns ['split_extra', 'split_id'] "
                                     "differ from the first row's ['split_id']", row_level=False, loadable=False),
     "no-rows": BadRows(lambda rows: rows.clear(), "a zoo needs at least one row", row_level=False, loadable=False),
@@ -216,6 +276,23 @@ def _cast(column: str, dtype) -> Callable[[pa.Table], pa.Table]:
         i = table.schema.get_field_index(column)
         return table.set_column(i, column, table.column(column).cast(dtype))
     return change
+
+
+def _replace_column(column: str, make: Callable[[int], pa.Array]) -> Callable[[pa.Table], pa.Table]:
+    def change(table: pa.Table) -> pa.Table:
+        return table.set_column(table.schema.get_field_index(column), column, make(len(table)))
+    return change
+
+
+def _nested(kind: pa.DataType, depth: int, wrap: Callable[[pa.DataType], pa.DataType]) -> pa.DataType:
+    for _ in range(depth):
+        kind = wrap(kind)
+    return kind
+
+
+def _deep_struct(n: int) -> pa.Array:
+    """``n`` nulls of a struct nested 90 levels deep (Parquet's own limit is 100)."""
+    return pa.nulls(n, type=_nested(pa.float64(), 90, lambda t: pa.struct([("a", t)])))
 
 
 def _corrupt_pages(folder: Path) -> None:
@@ -309,8 +386,29 @@ BAD_FOLDERS: dict[str, BadFolder] = {
                                    "is not a readable parquet file"),
     "shard-corrupt-pages": BadFolder(_corrupt_pages, "could not read zoo"),
     "column-wrong-type": BadFolder(_edit_shard("test", _cast("epoch", pa.float64())),
-                                   "data file data/id.test-00000-of-00001.parquet: column epoch is Value('float64')"),
-    "weights-large-binary": BadFolder(_edit_shard("test", _cast("weights", pa.large_binary())), "column weights is"),
+                                   "data file data/id.test-00000-of-00001.parquet: column epoch has Arrow type double, "
+                                   "the format says int32"),
+    "weights-large-binary": BadFolder(_edit_shard("test", _cast("weights", pa.large_binary())),
+                                      "column weights has Arrow type large_binary"),
+    # columns of Arrow types the format has no place for (round 3)
+    "column-dictionary-encoded": BadFolder(_edit_shard("test", _cast("optimizer", pa.dictionary(pa.int32(), pa.string()))),
+                                           "column optimizer has Arrow type dictionary"),
+    "column-large-string": BadFolder(_edit_shard("test", _cast("model_id", pa.large_string())),
+                                     "column model_id has Arrow type large_string"),
+    "column-map": BadFolder(_edit_shard("test", _replace_column("learning_rate", lambda n: pa.array(
+        [[("lr", 0.1)]] * n, type=pa.map_(pa.string(), pa.float64())))), "column learning_rate has Arrow type map"),
+    "column-deeply-nested-struct": BadFolder(_edit_shard("test", _replace_column("test_acc", _deep_struct)),
+                                             "column test_acc has Arrow type struct"),
+    "column-decimal": BadFolder(_edit_shard("test", _replace_column("train_acc", lambda n: pa.array(
+        [None] * n, type=pa.decimal128(10, 2)))), "column train_acc has Arrow type decimal128(10, 2)"),
+    "column-time-of-day": BadFolder(_edit_shard("test", _replace_column("test_loss", lambda n: pa.array(
+        [None] * n, type=pa.time64("us")))), "column test_loss has Arrow type time64[us]"),
+    "column-nested-too-deep-for-parquet": BadFolder(_edit_shard("test", _replace_column("test_acc", lambda n: pa.nulls(
+        n, type=_nested(pa.float64(), 150, lambda t: pa.list_(t))))), "is not a readable parquet file"),
+    "column-float16": BadFolder(_edit_shard("test", _cast("learning_rate", pa.float16())),
+                                "column learning_rate has Arrow type halffloat"),
+    "column-null-type": BadFolder(_edit_shard("test", _replace_column("train_loss", lambda n: pa.nulls(n))),
+                                  "column train_loss has Arrow type null"),
     "column-unknown": BadFolder(_edit_shard("test", lambda t: t.append_column("colour", pa.array(["red"] * len(t)))),
                        "unknown columns ['colour']"),
     "column-missing": BadFolder(_edit_shard("test", lambda t: t.drop_columns(["optimizer"])), "missing columns ['optimizer']"),
