@@ -30,6 +30,7 @@ import jsonschema
 import torch
 
 from ..tasks import Task
+from ..tasks.inputs import WEIGHTS
 from . import stats
 
 RESULTS_SCHEMA_ID = "gmn-bench/results/v2"
@@ -164,11 +165,13 @@ class ZooRef:
 
 @dataclass(frozen=True)
 class MetanetInfo:
-    """The metanet of a result: its name, parameter count (None for tree ensembles) and hyperparameters."""
+    """The metanet of a result: its name, parameter count (None for tree ensembles), hyperparameters
+    and track (the input view it read, :mod:`gmn_bench.tasks.inputs`; files without one: ``"weights"``)."""
 
     name: str
     n_params: int | None
     hparams: dict[str, Any]
+    track: str = WEIGHTS
 
 
 @dataclass(frozen=True)
