@@ -31,6 +31,7 @@ import jsonschema
 
 from gmn_bench.evaluation.stats import mean_std
 from gmn_bench.tasks import TASKS, Task, TaskInputError, get_task
+from gmn_bench.tasks.inputs import WEIGHTS
 
 from .schema import ID_PATTERN, LIMITS, MANIFEST_NAME, RESULTS_SCHEMA, SUBMISSION_SCHEMA, Limits
 from .zoos import KnownZoo, find_zoo, known_zoos
@@ -68,6 +69,7 @@ class TaskScore:
     prediction_digests: tuple[str | None, ...] = ()
     y_true: tuple = ()
     y_pred: tuple[tuple, ...] = ()
+    track: str = WEIGHTS  # the input view the metanet read (gmn_bench.tasks.inputs)
 
     @property
     def n_test(self) -> int:
@@ -328,7 +330,8 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
     mismatches += _claims({m: v["mean"] for m, v in results["metrics"].items()}, mean, "mean")
     y_pred = tuple(tuple(entry["predictions"][m] for m in truth) for entry in results["per_seed"])
     return TaskScore(name, task.rank_metric, results["metanet"]["n_params"], seeds, tuple(per_seed), mean, std,
-                     tuple(mismatches), tuple(digests), tuple(truth.values()), y_pred)
+                     tuple(mismatches), tuple(digests), tuple(truth.values()), y_pred,
+                     results["metanet"].get("track", WEIGHTS))
 
 
 def _check_manifest(manifest: Any, folder: Path) -> None:
