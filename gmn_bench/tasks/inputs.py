@@ -80,12 +80,15 @@ class InputRow(Mapping):
 
 
 class _View:
-    """The columns of one view and the error for any other."""
+    """The columns of one view (``readable``; ``columns``: those selected) and the error for any other."""
 
-    def __init__(self, columns: Sequence[str], track: str, targets: Sequence[str]):
-        self.columns, self.track, self.targets = tuple(columns), track, tuple(targets)
+    def __init__(self, readable: Sequence[str], track: str, targets: Sequence[str], columns: Sequence[str] = None):
+        self.readable, self.track, self.targets = tuple(readable), track, tuple(targets)
+        self.columns = self.readable if columns is None else tuple(columns)
 
     def hidden(self, column: Any) -> HiddenColumnError:
+        if column in self.readable:
+            return HiddenColumnError(f"{column!r} was left out by select_columns; these rows hold {', '.join(self.columns)}")
         if column in self.targets and column in TRACKS[self.track]:
             what = "this task's target"
         elif column in COLUMNS or str(column).startswith(SPLIT_PREFIX):
@@ -93,7 +96,7 @@ class _View:
         else:
             what = "not an input column"
         return HiddenColumnError(
-            f"{column!r} is {what}; metanets of the {self.track!r} track read only {', '.join(self.columns)}; "
+            f"{column!r} is {what}; metanets of the {self.track!r} track read only {', '.join(self.readable)}; "
             "targets come from task.targets(split)")
 
 
@@ -146,7 +149,8 @@ class InputRows:
         for column in columns:
             if column not in self._view.columns:
                 raise self._view.hidden(column)
-        return self._of(self._data.select_columns(list(columns)), _View(columns, self.track, self._view.targets))
+        view = _View(self._view.readable, self.track, self._view.targets, columns)
+        return self._of(self._data.select_columns(list(columns)), view)
 
     def select(self, indices: Sequence[int]) -> "InputRows":
         """The rows at ``indices``, in that order."""
