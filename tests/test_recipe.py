@@ -31,10 +31,10 @@ def test_recipe_features_are_the_recipe_without_the_tasks_target(rows):
         ArchOnly().featurize(row))
 
 
-def test_an_unknown_name_is_all_zeros_and_a_missing_fraction_nan():
+def test_an_unknown_name_is_all_zeros_and_an_unrecorded_fraction_out_of_range():
     row = {"optimizer": "lion", "learning_rate": 0.1, "train_fraction": None, "augmentation": "flip"}
     features = recipe_features(row)
-    assert not features[:len(OPTIMIZERS)].any() and np.isnan(features[len(OPTIMIZERS) + 1])
+    assert not features[:len(OPTIMIZERS)].any() and features[len(OPTIMIZERS) + 1] == -1.0
     assert list(features[-len(AUGMENTATIONS):]) == [float(a == "flip") for a in AUGMENTATIONS]
 
 

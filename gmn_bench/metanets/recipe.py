@@ -23,13 +23,15 @@ from ..tasks.inputs import RECIPE, RECIPE_COLUMNS
 from .baselines import GradientBoostedTrees, arch_features
 from .statnn import statnn_features
 
+_NOT_RECORDED = -1.0
 _CATEGORIES = {"optimizer": tuple(sorted(OPTIMIZERS)), "augmentation": AUGMENTATIONS}
 
 
 def recipe_features(row: Mapping) -> np.ndarray:
     """The recipe columns the row has (:data:`gmn_bench.tasks.RECIPE_COLUMNS` order), as numbers:
     optimizer and augmentation one-hot over the names the builder knows (all zeros for another
-    name), the other columns as recorded (trees need no rescaling; a null ``train_fraction`` is NaN)."""
+    name), the other columns as recorded (trees need no rescaling); a null ``train_fraction`` (not
+    recorded) is -1, outside its range (not NaN: the trees cannot bin a feature missing everywhere)."""
     out: list[float] = []
     for column in RECIPE_COLUMNS:
         if column not in row:
@@ -38,7 +40,7 @@ def recipe_features(row: Mapping) -> np.ndarray:
         if column in _CATEGORIES:
             out += [float(value == name) for name in _CATEGORIES[column]]
         else:
-            out.append(np.nan if value is None else float(value))
+            out.append(_NOT_RECORDED if value is None else float(value))
     return np.array(out)
 
 
