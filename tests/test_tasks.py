@@ -33,7 +33,8 @@ def test_every_task_has_disjoint_splits_of_final_checkpoints(tasks):
 
 def test_targets_follow_their_definitions(tasks):
     model_id = tasks["generalization-gap"].ids("test")[0]
-    row = load_zoo(TEST_ZOO, split="train").filter(lambda m, e: m == model_id and e == 3, input_columns=["model_id", "epoch"])[0]
+    row = load_zoo(TEST_ZOO, split="train").filter(lambda m, e: m == model_id and e == 3,
+                                                   input_columns=["model_id", "epoch"])[0]
     assert tasks["generalization-gap"].targets("test")[row["model_id"]] == pytest.approx(row["train_acc"] - row["test_acc"])
     assert tasks["hyperparameter-prediction-lr"].targets("test")[row["model_id"]] == pytest.approx(
         math.log10(row["learning_rate"]))

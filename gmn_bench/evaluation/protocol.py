@@ -117,7 +117,8 @@ def featurize_matrix(metanet: SklearnMetanet, task: Task, split: str, progress: 
     """``[n_rows, n_features]`` features of ``split``'s rows, in row order (``cache``: see
     :func:`cached_featurizer`)."""
     featurize = cached_featurizer(metanet, cache)
-    rows = tqdm(task.rows(split, metanet.track), desc=f"featurize {metanet.name} {split}", disable=not progress, leave=False)
+    rows = tqdm(task.rows(split, metanet.track), desc=f"featurize {metanet.name} {split}", disable=not progress,
+                leave=False)
     return np.stack([featurize(row) for row in rows])
 
 

@@ -34,7 +34,8 @@ RULES = ("Each task ranks by its rank metric (Kendall's tau for regression tasks
          "architecture; it reads no weight). Track: what a metanet reads. \"weights\" (ranked first): the "
          "network only (id, family, architecture, size, weights); \"recipe\" (ranked apart, below): also the "
          "recorded training recipe (optimizer, learning rate, weight decay, label smoothing, batch size, epochs, "
-         "train fraction, augmentation; never the task's target). Exactly equal scores share a rank; tied rows are listed in the order the board first saw them "
+         "train fraction, augmentation; never the task's target). Exactly equal scores share a rank; tied rows "
+         "are listed in the order the board first saw them "
          "(the Submitted date is the board's own record), then by metanet name. A copy of an earlier entry's "
          "predictions is rejected. Other metrics are shown, not ranked: regression R² and RMSE, classification "
          "macro-F1.")

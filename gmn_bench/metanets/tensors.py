@@ -1,7 +1,8 @@
 """Per-row tensor views shared by the baseline metanets.
 
 :func:`layer_tensors` rebuilds a zoo row's network (checked by :func:`gmn_bench.to_module`) and
-(:func:`module_tensors`, for any module) lists its floating-point tensors (parameters and BatchNorm running statistics) in module order,
+(:func:`module_tensors`, for any module) lists its floating-point tensors (parameters and BatchNorm
+running statistics) in module order,
 each tagged with its :data:`TENSOR_KINDS` kind and the index of the layer (module) owning it.
 """
 from __future__ import annotations

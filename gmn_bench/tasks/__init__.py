@@ -23,6 +23,7 @@ from .metrics import METRICS, RANK_METRIC, classification_metrics, regression_me
 from .parameter_prediction import ParameterPredictionTask
 from .task import BaseTask, Task, final_checkpoint_rows, get_task
 
-__all__ = ["BaseTask", "Evaluator", "HiddenColumnError", "INPUT_COLUMNS", "InputRow", "InputRows", "METRICS", "PARAMETER_PREDICTION", "ParameterPredictionTask", "RANK_METRIC", "RECIPE_COLUMNS",
-           "SPLITS", "TASKS", "TRACKS", "Task", "TaskDefinition", "TaskGraphDataset", "TaskInputError", "TaskWeightsDataset",
+__all__ = ["BaseTask", "Evaluator", "HiddenColumnError", "INPUT_COLUMNS", "InputRow", "InputRows", "METRICS",
+           "PARAMETER_PREDICTION", "ParameterPredictionTask", "RANK_METRIC", "RECIPE_COLUMNS", "SPLITS", "TASKS",
+           "TRACKS", "Task", "TaskDefinition", "TaskGraphDataset", "TaskInputError", "TaskWeightsDataset",
            "classification_metrics", "final_checkpoint_rows", "get_task", "regression_metrics", "zoo_fingerprint"]

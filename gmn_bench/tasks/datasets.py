@@ -53,7 +53,8 @@ class TaskGraphDataset(PygDataset):
         featurize = featurize or to_graph
         targets = task.targets(split)
         self._items = []
-        for row in tqdm(task.rows(split, track), desc=f"featurize {task.name} {split}", disable=not progress, leave=False):
+        rows = task.rows(split, track)
+        for row in tqdm(rows, desc=f"featurize {task.name} {split}", disable=not progress, leave=False):
             data = copy.copy(featurize(row))
             data.y, data.model_id = target_tensor(task, targets[row["model_id"]]), row["model_id"]
             self._items.append(data if pre_transform is None else pre_transform(data))

@@ -30,9 +30,11 @@ class TaskDefinition:
 
 TASKS: dict[str, TaskDefinition] = {d.name: d for d in (
     TaskDefinition("accuracy-prediction", "id", "test_acc", "regression", lambda r: r["test_acc"],
-                   "Predict a network's CIFAR-10 test accuracy from its weights (in-distribution split).", ("test_acc",)),
+                   "Predict a network's CIFAR-10 test accuracy from its weights (in-distribution split).",
+                   ("test_acc",)),
     TaskDefinition("accuracy-prediction-ood-family", "ood_family", "test_acc", "regression", lambda r: r["test_acc"],
-                   "Predict test accuracy of networks of a family never seen in training (held-out family).", ("test_acc",)),
+                   "Predict test accuracy of networks of a family never seen in training (held-out family).",
+                   ("test_acc",)),
     TaskDefinition("accuracy-prediction-ood-size", "ood_size", "test_acc", "regression", lambda r: r["test_acc"],
                    "Predict test accuracy of networks larger than any seen in training (size shift).", ("test_acc",)),
     TaskDefinition("generalization-gap", "id", "train_acc - test_acc", "regression",

@@ -65,9 +65,8 @@ class InputRow(Mapping):
         return self._values[column]
 
     def get(self, column: str, default: Any = None) -> Any:
-        if column not in self._values:
-            raise self._view.hidden(column)
-        return self._values[column]
+        """``row[column]``: unlike ``dict.get``, a hidden column raises (a default must not hide a read)."""
+        return self[column]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -82,13 +81,15 @@ class InputRow(Mapping):
 class _View:
     """The columns of one view (``readable``; ``columns``: those selected) and the error for any other."""
 
-    def __init__(self, readable: Sequence[str], track: str, targets: Sequence[str], columns: Sequence[str] = None):
+    def __init__(self, readable: Sequence[str], track: str, targets: Sequence[str],
+                 columns: Sequence[str] | None = None):
         self.readable, self.track, self.targets = tuple(readable), track, tuple(targets)
         self.columns = self.readable if columns is None else tuple(columns)
 
     def hidden(self, column: Any) -> HiddenColumnError:
         if column in self.readable:
-            return HiddenColumnError(f"{column!r} was left out by select_columns; these rows hold {', '.join(self.columns)}")
+            return HiddenColumnError(f"{column!r} was left out by select_columns; "
+                                     f"these rows hold {', '.join(self.columns)}")
         if column in self.targets and column in TRACKS[self.track]:
             what = "this task's target"
         elif column in COLUMNS or str(column).startswith(SPLIT_PREFIX):
