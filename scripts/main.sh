@@ -14,5 +14,5 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q -c constraints.txt torch==2.13.0
 .venv/bin/python -m pip install -q -c constraints.txt -e .
 .venv/bin/gmn-bench evaluate --task accuracy-prediction,accuracy-prediction-ood-family \
-    --metanet gmn,dmc,deepsets,statnn,statnn-gbt,arch-only,constant --seeds 2 --epochs gmn=10,dmc=20 \
+    --metanet gmn,dmc,deepsets,statnn,statnn-gbt,arch-only,constant,recipe --seeds 2 --epochs gmn=10,dmc=20 \
     --lr-grid 1e-3 --workers 2 --threads 1 --out results "$@"

@@ -1,5 +1,6 @@
 """What the board says about uncertainty: n, each entry's interval, a paired test against the leader on
-the same test networks (not rounding), and every entry's margin over the best trivial baseline."""
+the same test networks (not rounding), every entry's margin over the best trivial baseline and over the
+recipe reference line, and the recipe track ranked apart."""
 import dataclasses
 import statistics
 
@@ -16,14 +17,15 @@ from leaderboard_corpus import REGRESSION_TASK, board_zoos, write_results
 TASK = get_task(REGRESSION_TASK, zoo=TEST_ZOO)
 
 
-def _results(metanet: str, predict, seeds=(0, 1)) -> dict:
-    """A results file of ``metanet`` whose seed ``s`` predicts ``predict(truth, s)`` for every test network."""
+def _results(metanet: str, predict, seeds=(0, 1), track="weights") -> dict:
+    """A results file of ``metanet`` (on ``track``) whose seed ``s`` predicts ``predict(truth, s)`` for every
+    test network."""
     truth = TASK.targets("test")
     per_seed = []
     for seed in seeds:
         predictions = {m: predict(t, seed) for m, t in truth.items()}
         per_seed.append(SeedResult(seed, TASK.evaluate(predictions), predictions, 1, 1.0))
-    built = Results.build(TASK, zoo_fingerprint(TEST_ZOO), MetanetInfo(metanet, 10, {}), {}, None, per_seed,
+    built = Results.build(TASK, zoo_fingerprint(TEST_ZOO), MetanetInfo(metanet, 10, {}, track), {}, None, per_seed,
                           deterministic=len(seeds) == 1, total_seconds=1.0)
     return dataclasses.replace(built, created="2026-11-23T06:00:00Z").to_json()
 
@@ -44,6 +46,9 @@ def board(tmp_path_factory):
     _submit(root, _results("reversed", lambda t, s: -t), "2026-11-22T00:00:00Z")
     _submit(root, _results("constant", lambda t, s: 0.5, seeds=(0,)), "2026-11-22T00:00:00Z")  # not a reference
     write_results(root / "reference" / "constant", [_results("constant", lambda t, s: mean, seeds=(0,))])
+    # the recipe line and a recipe-track diagnostic: coarser rankings than the oracle's
+    write_results(root / "reference" / "recipe", [_results("recipe", lambda t, s: round(t, 1), (0,), "recipe")])
+    _submit(root, _results("recipe+statnn", lambda t, s: round(t, 2), (0,), "recipe"), "2026-11-22T00:00:00Z")
     add_references(root / "reference", root / "submissions", zoos=board_zoos())
     return build_board(root / "submissions", board_zoos(), ledger=Ledger.load(root / "ledger.json"))
 
@@ -91,3 +96,30 @@ def test_the_pages_show_n_intervals_and_the_marks(board):
     assert "+0.0000 [+0.0000, +0.0000] ≈" in monotone_line and "indistinguishable from the leader" in monotone_line
     assert "(1 run)" in markdown and "| 95% CI | vs leader | over trivial |" in markdown
     assert "n = 7 test networks" in page and "95% CI over the n test networks" in page
+
+
+def test_the_recipe_track_is_ranked_apart_below_the_weights_track(board):
+    entries = board.tasks[REGRESSION_TASK]
+    tracks = [e.score.track for e in entries]
+    assert tracks == sorted(tracks, key=lambda t: t != "weights") and tracks.count("recipe") == 2
+    recipe_entries = [e for e in entries if e.score.track == "recipe"]
+    assert recipe_entries[0].rank == 1 and recipe_entries[0].value >= recipe_entries[1].value
+    assert max(e.value for e in recipe_entries) > min(e.value for e in entries if e.score.track == "weights")
+
+
+def test_every_entry_has_its_paired_margin_over_the_recipe_line(board):
+    recipe, recipe_stats = _entry(board, "recipe", reference=True)
+    assert recipe_stats.over_recipe is None and recipe.score.track == "recipe"
+    for name in ("oracle", "reversed", "recipe+statnn"):
+        entry, stats = _entry(board, name)
+        expected = paired_difference("kendall_tau", entry.score.y_true, entry.score.y_pred, recipe.score.y_pred)
+        assert (stats.over_recipe.difference, stats.over_recipe.low, stats.over_recipe.high) == expected
+    _, oracle = _entry(board, "oracle")
+    assert oracle.over_recipe.difference > 0
+    markdown, page = render_markdown(board), render_html(board)
+    assert "| over trivial | over recipe |" in markdown
+    line = next(x for x in markdown.splitlines() if "| recipe+statnn |" in x)
+    assert line.startswith("| 1 | recipe+statnn | recipe |")
+    assert f"{oracle.over_recipe.difference:+.4f} [{oracle.over_recipe.low:+.4f}, {oracle.over_recipe.high:+.4f}]" in \
+        next(x for x in markdown.splitlines() if x.startswith("| 1 | oracle | weights |"))
+    assert "<th scope=\"col\" title=\"click to sort\">over recipe</th>" in page

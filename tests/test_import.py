@@ -18,7 +18,7 @@ from gmn_bench.leaderboard.score import build_board
 from gmn_bench.leaderboard.submit import package_submission, write_submission
 from gmn_bench.leaderboard.zoos import KnownZoo, known_zoos
 from gmn_bench.nets import load_cifar10, train_network
-from gmn_bench.tasks import get_task
+from gmn_bench.tasks import INPUT_COLUMNS, HiddenColumnError, get_task
 from gmn_bench.zoo import ZooFormatError
 from gmn_bench.zoo.importing import import_zoo
 
@@ -81,6 +81,11 @@ def test_imported_zoo_works_with_graphs_metanets_tasks_and_the_leaderboard(forei
         result = evaluate_metanet(task, "gmn", seeds=[0], epochs=1, lr_grid=[1e-3], progress=False)
         validate_results(result)
         results.append(save_results(result, task, tmp_path / "results"))
+    task = get_task("accuracy-prediction", zoo=str(out))  # an imported zoo's rows go through the input view too
+    assert task.rows("train").column_names == list(INPUT_COLUMNS)
+    with pytest.raises(HiddenColumnError, match="'test_acc' is a label/recipe column"):
+        task.rows("train")[0]["test_acc"]
+    assert evaluate_metanet(task, "recipe", progress=False).metanet.track == "recipe"
     zoos = known_zoos(extra=(KnownZoo.at("imported", out),))
     package = package_submission([p for p in results if str(p).endswith(".json")], authors=["Test"], zoos=zoos)
     write_submission(package, tmp_path / "submissions")

@@ -53,7 +53,8 @@ def test_page_shows_every_entry_and_sorts_by_clicked_header(page, browser, tmp_p
     assert [t.get_attribute("data-task") for t in tables] == [REGRESSION_TASK, "hyperparameter-prediction-optimizer"]
     table = tables[0]
     headers = [th.text for th in table.find_elements(By.TAG_NAME, "th")]
-    assert headers[:3] == ["Rank", "Metanet", "kendall_tau (mean ± std)"]
+    assert headers[:4] == ["Rank", "Metanet", "Track", "kendall_tau (mean ± std)"]
+    assert _column(table, 2) == ["weights"] * 3  # results files without a track are on the weights track
     assert _column(table, 1) == ["gmn", "deepsets", "flat-mlp"]  # ranked by re-scored Kendall's tau
     assert table.find_element(By.LINK_TEXT, "gmn").get_attribute("href") == "https://example.org/gmn"
     params = table.find_elements(By.TAG_NAME, "th")[headers.index("Params")]

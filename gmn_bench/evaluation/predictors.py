@@ -2,8 +2,9 @@
 
 A predictor is one of
 
-* a callable ``rows -> {model_id: value}`` or ``rows -> [value, ...]`` aligned with ``rows`` (a
-  ``datasets.Dataset`` of zoo rows; a :class:`FittedMetanet` is such a callable);
+* a callable ``rows -> {model_id: value}`` or ``rows -> [value, ...]`` aligned with ``rows`` (the
+  split's :class:`~gmn_bench.tasks.inputs.InputRows`: the input view, no label or recipe column; a
+  :class:`FittedMetanet` is such a callable);
 * a fitted scikit-learn estimator with its featurizer: ``SklearnPredictor(estimator, featurize)``
   or the pair ``(estimator, featurize)``, ``featurize(row) -> 1-D array``.
 
@@ -25,15 +26,18 @@ from torch_geometric.loader import DataLoader
 from ..metanets import TorchMetanet
 from ..metanets.base import read_metanet_file
 from ..tasks import Task, TaskInputError
+from ..tasks.inputs import WEIGHTS
 from .objective import Objective
 
 
 @dataclass
 class SklearnPredictor:
-    """A fitted scikit-learn estimator and the featurizer of the rows it was fitted on."""
+    """A fitted scikit-learn estimator, the featurizer of the rows it was fitted on and the track
+    of those rows (:mod:`gmn_bench.tasks.inputs`)."""
 
     estimator: Any
     featurize: Callable[[Mapping], np.ndarray]
+    track: str = WEIGHTS
 
     def __call__(self, rows) -> list:
         return list(self.estimator.predict(np.stack([self.featurize(r) for r in rows])))
@@ -45,6 +49,11 @@ class FittedMetanet:
 
     def __init__(self, module: TorchMetanet, objective: Objective, device: str = "cpu", batch_size: int = 32):
         self.module, self.objective, self.device, self.batch_size = module, objective, device, batch_size
+
+    @property
+    def track(self) -> str:
+        """The input view the metanet reads (its class's ``track``)."""
+        return self.module.track
 
     def predict_data(self, data: Sequence[Data]) -> list:
         """Predictions for already featurized rows, in order."""
@@ -77,8 +86,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def predict(task: Task, predictor, split: str = "test") -> dict[str, Any]:
-    """``{model_id: prediction}`` of ``predictor`` (see module docstring) on ``split`` of ``task``."""
+def predict(task: Task, predictor, split: str = "test", track: str | None = None) -> dict[str, Any]:
+    """``{model_id: prediction}`` of ``predictor`` (see module docstring) on ``split`` of ``task``,
+    which it reads as the input view of ``track`` (default: the predictor's ``track`` attribute if
+    it has one, else ``"weights"``)."""
     if isinstance(predictor, tuple) and len(predictor) == 2:
         predictor = SklearnPredictor(*predictor)
     elif hasattr(predictor, "predict") and not callable(predictor):
@@ -87,7 +98,7 @@ def predict(task: Task, predictor, split: str = "test") -> dict[str, Any]:
     if not callable(predictor):
         raise TaskInputError(f"{task.name}: a predictor must be callable (rows -> predictions) or "
                              f"(estimator, featurize), got {type(predictor).__name__}")
-    rows = task.rows(split)
+    rows = task.rows(split, track or getattr(predictor, "track", WEIGHTS))
     out = predictor(rows)
     if isinstance(out, Mapping):
         return {k: _plain(v) for k, v in out.items()}

@@ -40,14 +40,15 @@ BATCH_SIZE = 32
 
 def cached_featurizer(metanet: Metanet, cache: dict | None = None) -> Callable[[Mapping], Any]:
     """``metanet.featurize``, remembering its results in ``cache`` (a dict the caller keeps across
-    the tasks of one zoo): a row already featurized by the same metanet and hyperparameters
-    (``out_dim`` aside, which featurizing does not use) is not featurized again."""
+    the tasks of one zoo): a network already featurized by the same metanet and hyperparameters
+    (``out_dim`` aside, which featurizing does not use) from the same input view (the rows are
+    final checkpoints; a recipe-track view lacks the task's target columns) is not featurized again."""
     cache = {} if cache is None else cache
     hparams = {k: v for k, v in metanet.hparams().items() if k != "out_dim"}
     key = (metanet.name, json.dumps(hparams, sort_keys=True))
 
     def featurize(row: Mapping) -> Any:
-        row_key = (*key, row["model_id"], row["epoch"])
+        row_key = (*key, row["model_id"], tuple(row))
         if row_key not in cache:
             cache[row_key] = metanet.featurize(row)
         return cache[row_key]
@@ -59,9 +60,10 @@ def featurize_splits(metanet: TorchMetanet, task: Task, progress: bool = True,
     """Every split of ``task`` featurized by ``metanet`` (see :func:`cached_featurizer` for ``cache``)."""
     out = {}
     for split in SPLITS:
-        if len(task.rows(split)) == 0:
+        if len(task.rows(split, metanet.track)) == 0:
             raise ValueError(f"{task.name}: the {split} split of {task.zoo} is empty")
-        out[split] = TaskGraphDataset(task, split, cached_featurizer(metanet, cache), progress=progress)
+        out[split] = TaskGraphDataset(task, split, cached_featurizer(metanet, cache), progress=progress,
+                                      track=metanet.track)
     return out
 
 
@@ -115,7 +117,8 @@ def featurize_matrix(metanet: SklearnMetanet, task: Task, split: str, progress: 
     """``[n_rows, n_features]`` features of ``split``'s rows, in row order (``cache``: see
     :func:`cached_featurizer`)."""
     featurize = cached_featurizer(metanet, cache)
-    rows = tqdm(task.rows(split), desc=f"featurize {metanet.name} {split}", disable=not progress, leave=False)
+    rows = tqdm(task.rows(split, metanet.track), desc=f"featurize {metanet.name} {split}", disable=not progress,
+                leave=False)
     return np.stack([featurize(row) for row in rows])
 
 
@@ -129,5 +132,5 @@ def fit_seed(metanet: SklearnMetanet, task: Task, features: Mapping[str, np.ndar
         values = estimator.predict(features["test"])
     predictions = {m: v.item() if hasattr(v, "item") else v for m, v in zip(task.ids("test"), values)}
     return (SeedResult(seed, task.evaluate(predictions), predictions, None, time.perf_counter() - start),
-            SklearnPredictor(estimator, metanet.featurize))
+            SklearnPredictor(estimator, metanet.featurize, metanet.track))
 

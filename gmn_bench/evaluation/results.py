@@ -30,6 +30,7 @@ import jsonschema
 import torch
 
 from ..tasks import Task
+from ..tasks.inputs import WEIGHTS
 from . import stats
 
 RESULTS_SCHEMA_ID = "gmn-bench/results/v2"
@@ -166,14 +167,16 @@ class ZooRef:
 
 @dataclass(frozen=True)
 class MetanetInfo:
-    """The metanet of a result: its name, parameter count (None for tree ensembles), hyperparameters and
+    """The metanet of a result: its name, parameter count (None for tree ensembles), hyperparameters,
     the fingerprint of its code (:func:`~gmn_bench.evaluation.provenance.code_fingerprint`; None when
-    unknown: a class without a source file, or a file written before fingerprints)."""
+    unknown: a class without a source file, or a file written before fingerprints) and its track (the
+    input view it read, :mod:`gmn_bench.tasks.inputs`; files without one: ``"weights"``)."""
 
     name: str
     n_params: int | None
     hparams: dict[str, Any]
     code: dict[str, Any] | None = None
+    track: str = WEIGHTS
 
 
 @dataclass(frozen=True)

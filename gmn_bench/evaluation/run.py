@@ -73,7 +73,8 @@ def _train_torch(cls: type[TorchMetanet], task: Task, seeds: Sequence[int], epoc
         for result, fitted, _ in runs[chosen]:
             fitted.save(save_dir / f"seed-{result.seed}")
     model = runs[chosen][0][1].module
-    info = MetanetInfo(cls.name, sum(p.numel() for p in model.parameters()), model.hparams(), code_fingerprint(cls))
+    info = MetanetInfo(cls.name, sum(p.numel() for p in model.parameters()), model.hparams(), code_fingerprint(cls),
+                       cls.track)
     protocol = {"optimizer": "adam", "learning_rate": chosen, "batch_size": BATCH_SIZE, "epochs": epochs,
                 "model_selection": f"best validation {task.rank_metric} epoch", "device": device,
                 "objective": objective.describe()}
@@ -129,7 +130,7 @@ def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEF
         metanet_obj = cls(**hparams)
         features = {s: featurize_matrix(metanet_obj, task, s, progress, feature_cache) for s in ("train", "test")}
         per_seed = [fit_seed(metanet_obj, task, features, s)[0] for s in seeds]
-        info, tuning = MetanetInfo(cls.name, None, metanet_obj.hparams(), code_fingerprint(cls)), None
+        info, tuning = MetanetInfo(cls.name, None, metanet_obj.hparams(), code_fingerprint(cls), cls.track), None
         protocol = {"fit": "training split", "model_selection": "none"}
     return Results.build(task, zoo_fingerprint(task.zoo, task.revision), info, protocol, tuning, per_seed,
                          cls.deterministic, time.perf_counter() - start)

@@ -32,7 +32,12 @@ RULES = ("Each task ranks by its rank metric (Kendall's tau for regression tasks
          "\"vs leader\": the score minus the leader's on the same test networks, with its paired bootstrap "
          f"{_CI}; ≈ marks entries statistically indistinguishable from the leader (the interval contains 0). "
          "\"over trivial\": the same paired difference to the best trivial baseline (constant, architecture "
-         "only). Exactly equal scores share a rank; tied rows are listed in the order the board first saw them "
+         "only); \"over recipe\": to the recipe reference line (trees on the recorded training recipe and the "
+         "architecture; it reads no weight). Track: what a metanet reads. \"weights\" (ranked first): the "
+         "network only (id, family, architecture, size, weights); \"recipe\" (ranked apart, below): also the "
+         "recorded training recipe (optimizer, learning rate, weight decay, label smoothing, batch size, epochs, "
+         "train fraction, augmentation; never the task's target). Exactly equal scores share a rank; tied rows "
+         "are listed in the order the board first saw them "
          "(the Submitted date is the board's own record), then by metanet name. A copy of an earlier entry's "
          "predictions is rejected. Other metrics are shown, not ranked: regression R² and RMSE, classification "
          "macro-F1. Commit: the gmn-bench commit that made the results. A reference entry whose metanet code has "
@@ -45,8 +50,8 @@ def _metric_columns(entries: list[Entry]) -> list[str]:
 
 
 def _headers(metrics: list[str]) -> list[str]:
-    return ["Rank", "Metanet", f"{metrics[0]} (mean ± std)", _CI, "vs leader", "over trivial", *metrics[1:], "n",
-            "Seeds", "Params", "Authors", "Submitted", "Commit", "Paper", "Notes"]
+    return ["Rank", "Metanet", "Track", f"{metrics[0]} (mean ± std)", _CI, "vs leader", "over trivial", "over recipe",
+            *metrics[1:], "n", "Seeds", "Params", "Authors", "Submitted", "Commit", "Paper", "Notes"]
 
 
 def _mean_std(entry: Entry, metric: str) -> str:
@@ -81,6 +86,10 @@ def _commit(entry: Entry) -> str:
     return (entry.score.commit or "")[:12]
 
 
+def _over_recipe(stats: EntryStatistics) -> str:
+    return _comparison(stats.over_recipe, "—")
+
+
 def _notes(entry: Entry, stats: EntryStatistics) -> str:
     notes = ["reference"] if entry.record.reference else []
     if entry.stale:
@@ -106,8 +115,8 @@ def render_markdown(board: Board) -> str:
                   "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         for e in entries:
             meta, stats = e.submission.manifest, board.statistics[task][e.submission.id]
-            cells = [_rank(e), markdown_link(meta["metanet"]["name"], meta["metanet"]["code"]),
-                     _mean_std(e, metrics[0]), _interval(stats), _vs_leader(stats), _margin(stats),
+            cells = [_rank(e), markdown_link(meta["metanet"]["name"], meta["metanet"]["code"]), e.score.track,
+                     _mean_std(e, metrics[0]), _interval(stats), _vs_leader(stats), _margin(stats), _over_recipe(stats),
                      *(_mean_std(e, m) for m in metrics[1:]), str(e.score.n_test), str(len(e.score.seeds)),
                      _params(e.score.n_params), markdown(", ".join(meta["authors"])), e.record.first_seen[:10],
                      markdown(_commit(e)),
@@ -212,10 +221,13 @@ def _html_table(task: str, entries: list[Entry], statistics: dict[str, EntryStat
         meta, stats = e.submission.manifest, statistics[e.submission.id]
         cells = [_cell(_rank(e), e.rank if e.rank is not None else "", numeric=True),
                  _cell(_link(meta["metanet"]["name"], meta["metanet"]["code"]), meta["metanet"]["name"], raw=True),
+                 _cell(e.score.track, e.score.track),
                  _cell(_mean_std(e, metrics[0]), repr(e.value), numeric=True),
                  _cell(_interval(stats), repr(stats.interval[0]), numeric=True),
                  _cell(_vs_leader(stats), repr(stats.vs_leader.difference if stats.vs_leader else 0.0), numeric=True),
                  _cell(_margin(stats), repr(stats.margin.difference) if stats.margin else "", numeric=True),
+                 _cell(_over_recipe(stats), repr(stats.over_recipe.difference) if stats.over_recipe else "",
+                       numeric=True),
                  *(_cell(_mean_std(e, m), repr(e.score.mean[m]), numeric=True) for m in metrics[1:]),
                  _cell(str(e.score.n_test), e.score.n_test, numeric=True),
                  _cell(str(len(e.score.seeds)), len(e.score.seeds), numeric=True),

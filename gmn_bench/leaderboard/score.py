@@ -4,6 +4,8 @@ Ranking rules (also printed on the rendered board):
 
 * each task ranks by its ``rank_metric`` (Kendall's tau for regression, accuracy for
   classification; higher is better), re-scored by the leaderboard and averaged over seeds;
+* each track (:mod:`gmn_bench.tasks.inputs`: what the metanet read) is ranked on its own: the
+  ``weights`` track first, then the ``recipe`` track (metanets that also read the training recipe);
 * only exactly equal scores share a rank (competition ranking: 1, 1, 3); whether two scores
   differ beyond the noise of the test networks is a statistical question, answered beside the
   ranks (:mod:`gmn_bench.leaderboard.uncertainty`), not by rounding;
@@ -32,7 +34,7 @@ from typing import Callable, Mapping
 
 from tqdm.auto import tqdm
 
-from gmn_bench.tasks import TASKS
+from gmn_bench.tasks import TASKS, TRACKS
 
 from .copies import copies
 from .ledger import Ledger, Record, utc_now
@@ -81,19 +83,22 @@ class Board:
 
 
 def rank(submissions: list[Submission], task: str, records: Mapping[str, Record]) -> list[Entry]:
-    """The entries of ``task``, ordered and ranked by the rules of this module (``records``: the ledger's)."""
-    scored = []
-    for s in submissions:
-        if task in s.scores:
-            stale = stale_reason(s.manifest["metanet"]["name"], s.scores[task]) if records[s.id].reference else None
-            scored.append((s.scores[task].mean[s.scores[task].rank_metric], s, stale))
-    scored.sort(key=lambda item: (item[2] is not None, -item[0], records[item[1].id].sequence,
-                                  item[1].manifest["metanet"]["name"], item[1].id))
+    """The entries of ``task``, ordered and ranked by the rules of this module (``records``: the ledger's):
+    the ``weights`` track, then the ``recipe`` track, each ranked from 1, stale reference entries last in their
+    track, without a rank."""
     entries: list[Entry] = []
-    for position, (value, submission, stale) in enumerate(scored, start=1):
-        tied = position > 1 and scored[position - 2][0] == value
-        place = None if stale else entries[-1].rank if tied else position
-        entries.append(Entry(place, submission, submission.scores[task], records[submission.id], stale))
+    for track in TRACKS:
+        scored = []
+        for s in submissions:
+            if task in s.scores and s.scores[task].track == track:
+                stale = stale_reason(s.manifest["metanet"]["name"], s.scores[task]) if records[s.id].reference else None
+                scored.append((s.scores[task].mean[s.scores[task].rank_metric], s, stale))
+        scored.sort(key=lambda item: (item[2] is not None, -item[0], records[item[1].id].sequence,
+                                      item[1].manifest["metanet"]["name"], item[1].id))
+        for position, (value, submission, stale) in enumerate(scored, start=1):
+            tied = position > 1 and scored[position - 2][0] == value
+            place = None if stale else entries[-1].rank if tied else position
+            entries.append(Entry(place, submission, submission.scores[task], records[submission.id], stale))
     return entries
 
 

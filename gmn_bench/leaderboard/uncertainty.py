@@ -9,6 +9,9 @@ For every entry of a task:
 * ``margin``: the same paired difference to the best trivial baseline on its zoo, the best
   reference entry whose metanet is one of :data:`gmn_bench.metanets.TRIVIAL_BASELINES` (None for
   a trivial baseline, or when its zoo has none).
+* ``over_recipe``: the same paired difference to the recipe reference line on its zoo, the best
+  reference entry of :data:`gmn_bench.metanets.RECIPE_BASELINE` (trees on the recorded training
+  recipe and the architecture, no weight; None for that entry itself, or when its zoo has none).
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from gmn_bench.evaluation.stats import indistinguishable, interval, paired_difference
-from gmn_bench.metanets import TRIVIAL_BASELINES
+from gmn_bench.metanets import RECIPE_BASELINE, TRIVIAL_BASELINES
 
 from .validate import TaskScore
 
@@ -37,11 +40,13 @@ class Comparison:
 
 @dataclass(frozen=True)
 class EntryStatistics:
-    """One entry's interval, its comparison with the leader and its margin over the trivial baselines."""
+    """One entry's interval, its comparison with the leader and its margins over the trivial baselines
+    and over the recipe reference line."""
 
     interval: tuple[float, float]
     vs_leader: Comparison | None
     margin: Comparison | None
+    over_recipe: Comparison | None = None
 
     @property
     def ties_leader(self) -> bool:
@@ -54,6 +59,11 @@ def is_trivial(entry) -> bool:
     return entry.record.reference and entry.submission.manifest["metanet"]["name"] in TRIVIAL_BASELINES
 
 
+def is_recipe(entry) -> bool:
+    """A reference entry (by the board's ledger) of the recipe line (:data:`gmn_bench.metanets.RECIPE_BASELINE`)."""
+    return entry.record.reference and entry.submission.manifest["metanet"]["name"] == RECIPE_BASELINE
+
+
 def _compare(a: TaskScore, b: TaskScore) -> Comparison:
     return Comparison(*paired_difference(a.rank_metric, a.y_true, a.y_pred, b.y_pred))
 
@@ -62,15 +72,21 @@ def entry_statistics(entries: Sequence) -> dict[str, EntryStatistics]:
     """``submission id -> EntryStatistics`` for the ranked ``entries`` of one task (best first)."""
     leaders: dict[str, TaskScore] = {}
     floors: dict[str, TaskScore] = {}
-    for e in entries:
-        leaders.setdefault(e.submission.zoo.fingerprint, e.score)
+    recipes: dict[str, TaskScore] = {}
+    for e in sorted(entries, key=lambda e: -e.value):  # the best floor of a zoo, whatever its track
         if is_trivial(e):
             floors.setdefault(e.submission.zoo.fingerprint, e.score)
+        if is_recipe(e):
+            recipes.setdefault(e.submission.zoo.fingerprint, e.score)
+    for e in entries:
+        leaders.setdefault(e.submission.zoo.fingerprint, e.score)
     out = {}
     for e in entries:
-        leader, floor = leaders[e.submission.zoo.fingerprint], floors.get(e.submission.zoo.fingerprint)
+        zoo = e.submission.zoo.fingerprint
+        leader, floor, recipe = leaders[zoo], floors.get(zoo), recipes.get(zoo)
         out[e.submission.id] = EntryStatistics(
             interval(e.score.rank_metric, e.score.y_true, e.score.y_pred),
             None if leader is e.score else _compare(e.score, leader),
-            None if floor is None or is_trivial(e) else _compare(e.score, floor))
+            None if floor is None or is_trivial(e) else _compare(e.score, floor),
+            None if recipe is None or recipe is e.score else _compare(e.score, recipe))
     return out

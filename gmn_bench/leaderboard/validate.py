@@ -31,6 +31,7 @@ import jsonschema
 from gmn_bench.evaluation.stats import mean_std
 from gmn_bench.intake import json_loads
 from gmn_bench.tasks import TASKS, Task, TaskInputError, get_task
+from gmn_bench.tasks.inputs import WEIGHTS
 
 from .escape import is_blank, visible
 from .schema import ID_PATTERN, LIMITS, MANIFEST_NAME, RESULTS_SCHEMA, SUBMISSION_SCHEMA, Limits
@@ -65,6 +66,7 @@ class TaskScore:
     y_pred: tuple[tuple, ...] = ()
     commit: str | None = None  # the gmn-bench commit that made the results file
     code_fingerprint: str | None = None  # of the metanet's code then (gmn_bench.evaluation.provenance)
+    track: str = WEIGHTS  # the input view the metanet read (gmn_bench.tasks.inputs)
 
     @property
     def n_test(self) -> int:
@@ -278,7 +280,8 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
     y_pred = tuple(tuple(entry["predictions"][m] for m in truth) for entry in results["per_seed"])
     return TaskScore(name, task.rank_metric, results["metanet"]["n_params"], seeds, tuple(per_seed), mean, std,
                      tuple(mismatches), tuple(truth.values()), y_pred,
-                     results["environment"]["git_commit"], (results["metanet"].get("code") or {}).get("fingerprint"))
+                     results["environment"]["git_commit"], (results["metanet"].get("code") or {}).get("fingerprint"),
+                     results["metanet"].get("track", WEIGHTS))
 
 
 def _check_manifest(manifest: Any, folder: Path) -> None:

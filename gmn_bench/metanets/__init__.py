@@ -6,8 +6,12 @@ The contract every metanet follows is :class:`Metanet` (:mod:`.base`): ``name``,
 adds ``estimator``. Torch metanets: :class:`GMN` (Graph Metanetwork over parameter graphs),
 :class:`DeepSets` and :class:`DMC` (1-D CNN over the flattened weights) as the GMN authors wrote
 them, this package's variants :class:`DeepSetsPlus` and :class:`DMCWindow`, :class:`StatNN`,
-:class:`FlatMLP`. Scikit-learn metanets: :class:`StatNNGBT` and the trivial baselines
-:class:`Constant` and :class:`ArchOnly` (:data:`TRIVIAL_BASELINES`: they never read a weight value).
+:class:`FlatMLP`. Scikit-learn metanets: :class:`StatNNGBT`, the trivial baselines
+:class:`Constant` and :class:`ArchOnly` (:data:`TRIVIAL_BASELINES`: they never read a weight value)
+and, on the ``"recipe"`` track (they also read the recorded training recipe), the recipe reference
+line :class:`Recipe` (:data:`RECIPE_BASELINE`, no weight either) and the diagnostic
+:class:`RecipeStatNN` (recipe plus weight statistics). :data:`REFERENCE_LINES`: every metanet that
+reads no weight value, run on every task next to the others.
 :data:`METANETS` maps each name to its class (:func:`gmn_bench.evaluation.evaluate_metanet` runs any
 of them, or any other :class:`Metanet` subclass). The graph hypernetwork
 :class:`gmn_bench.metanets.ghn.GHN` (architecture -> parameters) serves the parameter-prediction
@@ -27,13 +31,20 @@ from .dmc import DMC
 from .dmc_window import DMCWindow
 from .flatmlp import FlatMLP
 from .gmn import GMN
+from .recipe import Recipe, RecipeStatNN
 from .statnn import StatNN, StatNNGBT, statnn_features
 
 METANETS: dict[str, type[Metanet]] = {cls.name: cls for cls in (GMN, DeepSets, DMC, DeepSetsPlus, DMCWindow, StatNN,
-                                                                 StatNNGBT, FlatMLP, Constant, ArchOnly)}
+                                                                 StatNNGBT, FlatMLP, Constant, ArchOnly, Recipe,
+                                                                 RecipeStatNN)}
 TRIVIAL_BASELINES = (Constant.name, ArchOnly.name)
-"""The metanets that read no weight value: the floor every other metanet must beat."""
+"""The metanets that read neither a weight value nor the recipe: the floor every other metanet must beat."""
+RECIPE_BASELINE = Recipe.name
+"""The recipe reference line: what the training recipe and the architecture predict, without a weight."""
+REFERENCE_LINES = (*TRIVIAL_BASELINES, RECIPE_BASELINE)
+"""Every metanet that reads no weight value (the board's reference lines)."""
 
-__all__ = ["DEFAULT_EPOCHS", "METANETS", "TRIVIAL_BASELINES", "ArchOnly", "Constant", "DMC", "DMCWindow", "DeepSets",
-           "DeepSetsPlus", "FlatMLP", "GMN", "Metanet", "MetanetNotApplicable", "SklearnMetanet", "StatNN", "StatNNGBT", "TorchMetanet",
+__all__ = ["DEFAULT_EPOCHS", "METANETS", "RECIPE_BASELINE", "REFERENCE_LINES", "TRIVIAL_BASELINES", "ArchOnly",
+           "Constant", "DMC", "DMCWindow", "DeepSets", "DeepSetsPlus", "FlatMLP", "GMN", "Metanet",
+           "MetanetNotApplicable", "Recipe", "RecipeStatNN", "SklearnMetanet", "StatNN", "StatNNGBT", "TorchMetanet",
            "statnn_features"]

@@ -3,7 +3,9 @@ the registry rely on.
 
 Every metanet is a :class:`Metanet`: a class attribute ``name`` (its registry and results name),
 ``default_epochs`` (training epochs when none are asked for), ``deterministic`` (True when a seed
-changes nothing, so it is evaluated once rather than once per seed), constructor keyword
+changes nothing, so it is evaluated once rather than once per seed), ``track`` (which input view
+its rows are, :mod:`gmn_bench.tasks.inputs`: ``"weights"``, the default, or ``"recipe"`` for
+reference lines that also read the recorded training recipe), constructor keyword
 arguments recorded by :meth:`~Metanet.hparams`, ``featurize(row)`` (a zoo row -> its input) and
 :meth:`~Metanet.check_rows`, the zoo-compatibility check (raise :class:`MetanetNotApplicable`
 for rows it cannot read; the default accepts every zoo). Two kinds:
@@ -27,6 +29,8 @@ from typing import Any, Callable, ClassVar, Iterable, Mapping
 from safetensors.torch import load_file, save_model
 from torch import nn
 
+from ..tasks.inputs import WEIGHTS
+
 DEFAULT_EPOCHS = 100
 METANET_FORMAT = "gmn-bench/metanet/v1"
 WEIGHTS_FILE, METANET_FILE = "weights.safetensors", "metanet.json"
@@ -42,6 +46,7 @@ class Metanet(ABC):
     name: ClassVar[str]
     default_epochs: ClassVar[int] = DEFAULT_EPOCHS
     deterministic: ClassVar[bool] = False
+    track: ClassVar[str] = WEIGHTS
 
     def __init__(self, **hparams: Any):
         self._hparams = dict(hparams)
@@ -52,7 +57,7 @@ class Metanet(ABC):
 
     @abstractmethod
     def featurize(self, row: Mapping[str, Any]) -> Any:
-        """The metanet's input for one zoo row."""
+        """The metanet's input for one row of its track's input view (:class:`gmn_bench.tasks.inputs.InputRow`)."""
 
     @classmethod
     def check_rows(cls, rows: Iterable[Mapping[str, Any]]) -> None:

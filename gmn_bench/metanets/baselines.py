@@ -20,7 +20,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 
 from ..nets.architectures import FAMILIES
 from .base import SklearnMetanet
-from .tensors import layer_tensors
+from ..zoo.weights import architecture_module
+from .tensors import module_tensors
 
 ARCH_FEATURES = (*(f"family_{f}" for f in FAMILIES), "log10_params", "layers", "linear_layers", "conv_layers",
                  "norm_tensors", "log2_max_fan_in", "log2_mean_fan_in", "log2_max_fan_out", "log2_mean_fan_out",
@@ -28,8 +29,9 @@ ARCH_FEATURES = (*(f"family_{f}" for f in FAMILIES), "log10_params", "layers", "
 
 
 def arch_features(row: Mapping) -> np.ndarray:
-    """:data:`ARCH_FEATURES` of a zoo row's network, from its family and tensor shapes only."""
-    tensors = layer_tensors(row)
+    """:data:`ARCH_FEATURES` of a zoo row's network, from its family and the tensor shapes of its
+    ``arch`` only (the network is rebuilt from the spec: the row's weights are never read)."""
+    tensors = module_tensors(architecture_module(row))
     weights = [t for t in tensors if t.kind in ("linear_weight", "conv_weight")]
     fan_in = [math.prod(t.shape[1:]) for t in weights]
     fan_out = [t.shape[0] for t in weights]
@@ -61,18 +63,30 @@ class Constant(SklearnMetanet):
         return DummyClassifier(strategy="most_frequent") if task_type == "classification" else DummyRegressor()
 
 
-class ArchOnly(SklearnMetanet):
+TREE_HPARAMS = ("max_iter", "learning_rate", "min_samples_leaf")
+"""The hyperparameters of :class:`GradientBoostedTrees` passed to the estimator."""
+
+
+class GradientBoostedTrees(SklearnMetanet):
+    """A scikit-learn metanet whose estimator is ``HistGradientBoostingRegressor`` (regression) or
+    ``...Classifier`` built with its :data:`TREE_HPARAMS`, without early stopping: with fewer than
+    200,000 training networks (no subsampled binning) nothing in it is random (``deterministic``).
+    Subclasses define ``featurize`` and pass every hyperparameter up to ``__init__``."""
+
+    deterministic = True
+
+    def estimator(self, task_type: str, seed: int):
+        cls = HistGradientBoostingClassifier if task_type == "classification" else HistGradientBoostingRegressor
+        return cls(random_state=seed, early_stopping=False, **{k: self._hparams[k] for k in TREE_HPARAMS})
+
+
+class ArchOnly(GradientBoostedTrees):
     """Gradient-boosted trees (scikit-learn ``HistGradientBoosting*``) on :func:`arch_features`."""
 
     name = "arch-only"
-    deterministic = True
 
     def __init__(self, max_iter: int = 100, learning_rate: float = 0.05, min_samples_leaf: int = 5):
         super().__init__(max_iter=max_iter, learning_rate=learning_rate, min_samples_leaf=min_samples_leaf)
 
     def featurize(self, row: Mapping) -> np.ndarray:
         return arch_features(row)
-
-    def estimator(self, task_type: str, seed: int):
-        cls = HistGradientBoostingClassifier if task_type == "classification" else HistGradientBoostingRegressor
-        return cls(random_state=seed, early_stopping=False, **self._hparams)

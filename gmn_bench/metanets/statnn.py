@@ -18,14 +18,11 @@ from typing import Mapping
 
 import numpy as np
 import torch
-from sklearn.ensemble import (
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-)
 from torch import nn
 from torch_geometric.data import Batch, Data
 
-from .base import SklearnMetanet, TorchMetanet
+from .base import TorchMetanet
+from .baselines import GradientBoostedTrees
 from .layers import input_standardizer, mlp
 from .tensors import STATISTICS, layer_tensors, tensor_statistics
 
@@ -75,16 +72,11 @@ class StatNN(TorchMetanet):
         return self.net(batch.x)
 
 
-class StatNNGBT(SklearnMetanet):
-    """Gradient-boosted trees on :func:`statnn_features` (a scikit-learn metanet).
-
-    :meth:`estimator` gives an unfitted ``HistGradientBoostingRegressor`` or ``...Classifier``
-    without early stopping; with fewer than 200,000 training networks (no subsampled binning)
-    nothing in it is random, so it is evaluated once (``deterministic``).
-    """
+class StatNNGBT(GradientBoostedTrees):
+    """Gradient-boosted trees on :func:`statnn_features` (a scikit-learn metanet; see
+    :class:`~gmn_bench.metanets.baselines.GradientBoostedTrees`: deterministic, evaluated once)."""
 
     name = "statnn-gbt"
-    deterministic = True
 
     def __init__(self, slots: int = 8, max_iter: int = 100, learning_rate: float = 0.05, min_samples_leaf: int = 5):
         super().__init__(slots=slots, max_iter=max_iter, learning_rate=learning_rate, min_samples_leaf=min_samples_leaf)
@@ -92,7 +84,3 @@ class StatNNGBT(SklearnMetanet):
     def featurize(self, row: Mapping) -> np.ndarray:
         return statnn_features(row, self._hparams["slots"])
 
-    def estimator(self, task_type: str, seed: int):
-        kwargs = {k: v for k, v in self._hparams.items() if k != "slots"}
-        cls = HistGradientBoostingClassifier if task_type == "classification" else HistGradientBoostingRegressor
-        return cls(random_state=seed, early_stopping=False, **kwargs)

@@ -1,7 +1,8 @@
 """Per-row tensor views shared by the baseline metanets.
 
 :func:`layer_tensors` rebuilds a zoo row's network (checked by :func:`gmn_bench.to_module`) and
-lists its floating-point tensors (parameters and BatchNorm running statistics) in module order,
+(:func:`module_tensors`, for any module) lists its floating-point tensors (parameters and BatchNorm
+running statistics) in module order,
 each tagged with its :data:`TENSOR_KINDS` kind and the index of the layer (module) owning it.
 """
 from __future__ import annotations
@@ -45,12 +46,16 @@ def _kind(module: nn.Module, tensor_name: str) -> str:
 
 
 def layer_tensors(row: Mapping) -> list[LayerTensor]:
-    """The floating-point tensors of ``row``'s network in module order (see module docstring).
+    """The floating-point tensors of ``row``'s network in module order (see module docstring)."""
+    return module_tensors(to_module(row))
+
+
+def module_tensors(module: nn.Module) -> list[LayerTensor]:
+    """The floating-point tensors of ``module`` in module order (see :func:`layer_tensors`).
 
     Layers are the modules that directly own a tensor, numbered from 0 in module order; a
     module-level parameter such as a ViT's ``pos_embed`` belongs to the root module's layer.
     """
-    module = to_module(row)
     out: list[LayerTensor] = []
     layer = 0
     for prefix, sub in module.named_modules():

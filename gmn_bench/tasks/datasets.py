@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from ..graphs.parameter_graph import to_graph
 from ..zoo.weights import to_module
+from .inputs import WEIGHTS
 from .task import Task
 
 
@@ -37,20 +38,23 @@ class TaskGraphDataset(PygDataset):
     """The networks of ``split`` of ``task`` as ``torch_geometric`` ``Data`` holding ``y`` and ``model_id``.
 
     ``featurize(row) -> Data`` builds each item (default :func:`gmn_bench.graphs.to_graph`; a
-    metanet's ``featurize`` for its own input); items are built once, in memory, and are shallow
+    metanet's ``featurize`` for its own input) from the rows of :meth:`Task.rows
+    <gmn_bench.tasks.Task.rows>` ``(split, track)`` (the input view of ``track``: no label column
+    reaches ``featurize``); items are built once, in memory, and are shallow
     copies, so a ``featurize`` that returns cached objects is never modified. ``pre_transform``
     is applied once to each item, ``transform`` on every access (``torch_geometric`` semantics).
     """
 
     def __init__(self, task: Task, split: str, featurize: Callable[[Mapping], Data] | None = None,
                  transform: Callable[[Data], Data] | None = None, pre_transform: Callable[[Data], Data] | None = None,
-                 progress: bool = False):
+                 progress: bool = False, track: str = WEIGHTS):
         super().__init__(None, transform=transform, pre_transform=pre_transform)
-        self.task, self.split = task, split
+        self.task, self.split, self.track = task, split, track
         featurize = featurize or to_graph
         targets = task.targets(split)
         self._items = []
-        for row in tqdm(task.rows(split), desc=f"featurize {task.name} {split}", disable=not progress, leave=False):
+        rows = task.rows(split, track)
+        for row in tqdm(rows, desc=f"featurize {task.name} {split}", disable=not progress, leave=False):
             data = copy.copy(featurize(row))
             data.y, data.model_id = target_tensor(task, targets[row["model_id"]]), row["model_id"]
             self._items.append(data if pre_transform is None else pre_transform(data))
@@ -66,7 +70,8 @@ class TaskWeightsDataset(torch.utils.data.Dataset):
     """The networks of ``split`` of ``task`` as ``(weights, y)``: ``weights`` is the network's
     ``state_dict`` (parameters and buffers, checked by :func:`gmn_bench.to_module`) or, with
     ``flat=True``, its parameters flattened into one vector in ``named_parameters()`` order.
-    ``transform(weights)`` is applied on access. Networks of different architectures give
+    ``transform(weights)`` is applied on access; :attr:`rows` is the split's input view
+    (:meth:`Task.rows <gmn_bench.tasks.Task.rows>`). Networks of different architectures give
     differently shaped weights: batch them with ``batch_size=1`` or a collate function of your own.
     """
 

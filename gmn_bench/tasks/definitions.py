@@ -16,7 +16,8 @@ PARAMETER_PREDICTION = "parameter-prediction"
 
 @dataclass(frozen=True)
 class TaskDefinition:
-    """What a task predicts: the zoo config of its splits, the target of a row and its type."""
+    """What a task predicts: the zoo config of its splits, the target of a row and its type, and the
+    zoo columns the target is computed from (``target_columns``: never in a metanet's input view)."""
 
     name: str
     config: str
@@ -24,21 +25,24 @@ class TaskDefinition:
     task_type: str  # "regression" | "classification"
     target_of: Callable[[Mapping[str, Any]], Any]
     description: str
+    target_columns: tuple[str, ...]
 
 
 TASKS: dict[str, TaskDefinition] = {d.name: d for d in (
     TaskDefinition("accuracy-prediction", "id", "test_acc", "regression", lambda r: r["test_acc"],
-                   "Predict a network's CIFAR-10 test accuracy from its weights (in-distribution split)."),
+                   "Predict a network's CIFAR-10 test accuracy from its weights (in-distribution split).",
+                   ("test_acc",)),
     TaskDefinition("accuracy-prediction-ood-family", "ood_family", "test_acc", "regression", lambda r: r["test_acc"],
-                   "Predict test accuracy of networks of a family never seen in training (held-out family)."),
+                   "Predict test accuracy of networks of a family never seen in training (held-out family).",
+                   ("test_acc",)),
     TaskDefinition("accuracy-prediction-ood-size", "ood_size", "test_acc", "regression", lambda r: r["test_acc"],
-                   "Predict test accuracy of networks larger than any seen in training (size shift)."),
+                   "Predict test accuracy of networks larger than any seen in training (size shift).", ("test_acc",)),
     TaskDefinition("generalization-gap", "id", "train_acc - test_acc", "regression",
                    lambda r: r["train_acc"] - r["test_acc"],
-                   "Predict train minus test accuracy from the weights."),
+                   "Predict train minus test accuracy from the weights.", ("train_acc", "test_acc")),
     TaskDefinition("hyperparameter-prediction-optimizer", "id", "optimizer", "classification", lambda r: r["optimizer"],
-                   "Predict which optimizer trained the network."),
+                   "Predict which optimizer trained the network.", ("optimizer",)),
     TaskDefinition("hyperparameter-prediction-lr", "id", "log10(learning_rate)", "regression",
                    lambda r: math.log10(r["learning_rate"]),
-                   "Predict the base-10 logarithm of the learning rate that trained the network."),
+                   "Predict the base-10 logarithm of the learning rate that trained the network.", ("learning_rate",)),
 )}

@@ -50,6 +50,7 @@ from ..zoo.default import DEFAULT_ZOO
 from ..zoo.weights import to_module
 from .checks import TaskInputError
 from .definitions import PARAMETER_PREDICTION as NAME
+from .inputs import WEIGHTS, InputRows
 from .task import BaseTask, final_checkpoint_rows, load_task_config
 
 TEST_SPLITS = ("id", "ood_family", "ood_size")
@@ -177,16 +178,17 @@ class ParameterPredictionTask(BaseTask):
         """The task input: ``model_id -> architecture spec`` of every test network."""
         return {m: dict(n.spec) for m, n in self.networks.items()}
 
-    def rows(self, split: str = "train") -> datasets.Dataset:
+    def rows(self, split: str = "train", track: str = WEIGHTS) -> InputRows:
         """Final-checkpoint rows a metanet may learn from: ``"train"`` = networks in the train split
-        of every config (``id``, ``ood_family``, ``ood_size``)."""
+        of every config (``id``, ``ood_family``, ``ood_size``), restricted to the input view of
+        ``track`` (:mod:`gmn_bench.tasks.inputs`)."""
         if split != "train":
             raise TaskInputError(f"{NAME}: only the 'train' rows are exposed, got {split!r}")
         train = final_checkpoint_rows(self._configs["id"]["train"])
         keep = set(train["model_id"])
         for config in TEST_SPLITS[1:]:
             keep &= set(self._configs[config]["train"]["model_id"])
-        return train.filter(lambda m: m in keep, input_columns="model_id")
+        return InputRows(train.filter(lambda m: m in keep, input_columns="model_id"), track)
 
     def check(self, predictions: Predictions | str | Path, split: str | None = None) -> dict[str, dict[str, torch.Tensor]]:
         """Validated predictions (a mapping, or a folder of safetensors files) of the networks of

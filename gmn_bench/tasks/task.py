@@ -8,7 +8,8 @@ check: every network of the split exactly once, nothing else) before scoring the
 
 :class:`Task` serves the regression and classification tasks of :data:`TASKS`: the zoo config
 whose train/validation/test splits it uses, the input (each network's *final checkpoint* row,
-so a network is one example), the target and the metrics, computed by :class:`Evaluator`.
+so a network is one example) -- what a metanet reads, only through the input view of
+:mod:`.inputs` --, the target and the metrics, computed by :class:`Evaluator`.
 :class:`gmn_bench.tasks.ParameterPredictionTask` is the other kind.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..zoo.io import load_zoo
 from .checks import TaskInputError, check_ids, check_value, keyed_by_model_id
 from .definitions import SPLITS, TASKS, TaskDefinition
 from .evaluator import Evaluator
+from .inputs import WEIGHTS, InputRows
 
 
 def final_checkpoint_rows(ds: datasets.Dataset) -> datasets.Dataset:
@@ -76,8 +78,8 @@ class BaseTask(ABC):
         """Sorted ``model_id`` of the networks of ``split``."""
 
     @abstractmethod
-    def rows(self, split: str) -> datasets.Dataset:
-        """The rows of ``split`` a metanet may read (final checkpoints)."""
+    def rows(self, split: str, track: str = WEIGHTS) -> InputRows:
+        """The rows of ``split`` a metanet of ``track`` may read (final checkpoints, input view only)."""
 
     @abstractmethod
     def evaluate(self, predictions, split: str) -> dict:
@@ -138,9 +140,11 @@ class Task(BaseTask):
         ds = self._splits[split]
         return ds.remove_columns([c for c in ("weights", "arch") if c in ds.column_names])
 
-    def rows(self, split: str) -> datasets.Dataset:
-        """Input rows of ``split`` (train/validation/test): each network's final checkpoint, by ``model_id``."""
-        return self._splits[self._split(split)]
+    def rows(self, split: str, track: str = WEIGHTS) -> InputRows:
+        """Input rows of ``split`` (train/validation/test): each network's final checkpoint, by
+        ``model_id``, restricted to the input view of ``track`` (:mod:`gmn_bench.tasks.inputs`:
+        ``"weights"``, or ``"recipe"`` without this task's target columns). Targets: :meth:`targets`."""
+        return InputRows(self._splits[self._split(split)], track, self.definition.target_columns)
 
     def ids(self, split: str = "test") -> list[str]:
         """The ``model_id`` of every network of ``split``, sorted (the order of :meth:`rows`)."""

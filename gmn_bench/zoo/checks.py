@@ -139,6 +139,12 @@ def _check_weights(row: Mapping[str, Any], expected: Mapping[str, tuple[tuple[in
                 _fail(row, f"tensor {key!r} has values beyond the range of {dtype}")
 
 
+def _present(row: Mapping[str, Any], column: str) -> Any:
+    """``row[column]``, or None where the row has no such column (membership first: a metanet's input
+    view, :class:`gmn_bench.tasks.InputRow`, raises on reading a column it hides, ``get`` included)."""
+    return row[column] if column in row else None
+
+
 def check_row(row: Mapping[str, Any], *, complete: bool = True) -> None:
     """Check one zoo row by the rules of this module.
 
@@ -153,7 +159,7 @@ def check_row(row: Mapping[str, Any], *, complete: bool = True) -> None:
     if unknown:
         _fail(row, f"unknown columns {unknown[:5]}; split labels must start with {SPLIT_PREFIX!r}")
     required = [c for c, column in COLUMNS.items() if not column.nullable and (complete or c in row)]
-    missing = [c for c in dict.fromkeys(required + ["arch", "weights"]) if row.get(c) is None]
+    missing = [c for c in dict.fromkeys(required + ["arch", "weights"]) if _present(row, c) is None]
     if missing:
         _fail(row, f"missing required columns {missing}")
     for name, value in row.items():
@@ -168,15 +174,15 @@ def check_row(row: Mapping[str, Any], *, complete: bool = True) -> None:
         arch = canonical_arch(row["arch"])
     except SpecError as e:
         _fail(row, f"bad architecture spec: {e}")
-    if row.get("family") is not None and row["family"] != json.loads(arch)["family"]:
+    if _present(row, "family") is not None and row["family"] != json.loads(arch)["family"]:
         _fail(row, f"family {row['family']!r} is not the family of its arch ({json.loads(arch)['family']!r})")
     try:  # a custom spec's factory is the user's code: whatever it raises names this row
         expected, n_params = _expected_tensors(arch)
     except Exception as e:
         _fail(row, f"its arch cannot be built ({type(e).__name__}: {e})")
-    if row.get("n_params") is not None and row["n_params"] != n_params:
+    if _present(row, "n_params") is not None and row["n_params"] != n_params:
         _fail(row, f"n_params {row['n_params']} is not the parameter count of its arch ({n_params})")
-    if row.get("epoch") is not None and row.get("epochs") is not None and row["epoch"] > row["epochs"]:
+    if _present(row, "epoch") is not None and _present(row, "epochs") is not None and row["epoch"] > row["epochs"]:
         _fail(row, f"epoch {row['epoch']} is after the network's last epoch (epochs={row['epochs']})")
     _check_weights(row, expected)
 

@@ -53,7 +53,13 @@ def to_module(row: Mapping[str, Any]) -> nn.Module:
     are cast to the network's dtype. The global random state is not touched.
     """
     check_row(row, complete=False)
-    with torch.random.fork_rng(devices=[]):  # the random init is overwritten: leave the global RNG as it was
-        module = build_model(row_spec(row))
+    module = architecture_module(row)
     module.load_state_dict(st_load(bytes(row["weights"])))
     return module.eval()
+
+
+def architecture_module(row: Mapping[str, Any]) -> nn.Module:
+    """The network of a row's ``arch`` (validated by :func:`row_spec`) with fresh random values,
+    leaving the global random state as it was: its structure and shapes, never the row's weights."""
+    with torch.random.fork_rng(devices=[]):
+        return build_model(row_spec(row))
