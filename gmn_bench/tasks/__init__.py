@@ -3,7 +3,7 @@
 * :func:`get_task` / :data:`TASKS`: accuracy prediction (in-distribution and each
   out-of-distribution config), generalization gap, hyperparameter prediction; a :class:`Task`
   gives a split's rows, ids and targets, and :meth:`Task.evaluate` checks predictions keyed by
-  ``model_id`` and scores them;
+  ``model_id`` and scores them; a :class:`CrossZooTask` trains on one zoo and tests on another;
 * :class:`Evaluator`: the same metrics, OGB-style, for aligned ``y_true``/``y_pred`` (no zoo);
 * :class:`TaskGraphDataset` / :class:`TaskWeightsDataset`: a task split as a dataset whose items
   carry their target ``y``;
@@ -19,8 +19,8 @@ from .definitions import PARAMETER_PREDICTION, SPLITS, TASKS, TaskDefinition
 from .evaluator import Evaluator
 from .metrics import METRICS, RANK_METRIC, classification_metrics, regression_metrics
 from .parameter_prediction import ParameterPredictionTask
-from .task import BaseTask, Task, final_checkpoint_rows, get_task
+from .task import BaseTask, CrossZooTask, Task, final_checkpoint_rows, get_task
 
-__all__ = ["BaseTask", "Evaluator", "METRICS", "PARAMETER_PREDICTION", "ParameterPredictionTask", "RANK_METRIC", "SPLITS",
+__all__ = ["BaseTask", "CrossZooTask", "Evaluator", "METRICS", "PARAMETER_PREDICTION", "ParameterPredictionTask", "RANK_METRIC", "SPLITS",
            "TASKS", "Task", "TaskDefinition", "TaskGraphDataset", "TaskInputError", "TaskWeightsDataset",
            "classification_metrics", "final_checkpoint_rows", "get_task", "regression_metrics", "zoo_fingerprint"]
