@@ -84,7 +84,7 @@ def test_groups_share_spec_optimizer_and_batch_size_and_skip_batchnorm():
     assert all(not grouped for _, grouped in _tasks(configs, False, 2))
     with pytest.raises(ValueError, match="BatchNorm"):
         train_group(bn_cnn, [], None, None, [0])
-    with pytest.raises(ValueError, match="one optimizer, batch size and training fraction"):
+    with pytest.raises(ValueError, match="one optimizer, batch size, training fraction and precision"):
         train_group(MLP, _hparams("sgd", 1) + _hparams("adam", 1), None, None, [0])
 
 

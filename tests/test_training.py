@@ -42,6 +42,15 @@ def test_training_is_bitwise_reproducible(data, spec, augmentation, optimizer):
     assert not all(torch.equal(other[0][1][k], runs[0][0][1][k]) for k in other[0][1])
 
 
+def test_a_resnet_with_a_narrow_strided_shortcut_trains(data):
+    # NHWC would abort the process (oneDNN's AVX2 1x1 strided backward with < 8 input channels)
+    resnet = {"family": "resnet", "widths": [6, 12], "blocks_per_stage": 1}
+    (_, start, _), (_, end, metrics) = train_network(resnet, dict(HP, epochs=1), *data, checkpoint_epochs=[0, 1])
+    shortcut = "blocks.1.shortcut.0.weight"
+    assert start[shortcut].shape == (12, 6, 1, 1) and not torch.equal(start[shortcut], end[shortcut])
+    assert 0 < metrics["train_loss"] < 10
+
+
 def test_checkpoints_and_metrics(data):
     out = train_network(CNN, dict(HP, optimizer="adamw", weight_decay=0.01), *data, checkpoint_epochs=[0, 1, 3])
     assert [e for e, _, _ in out] == [0, 1, 3]

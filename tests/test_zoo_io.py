@@ -88,6 +88,8 @@ def test_write_refuses_to_overwrite_by_default(rows, tmp_path):
     (lambda rows: rows[1].update(split_id="test"), "checkpoints of one network have different splits"),
     (lambda rows: rows[0].update(colour="red"), "unknown columns ['colour']"),
     (lambda rows: rows.clear(), "at least one row"),
+    (lambda rows: rows[0].update(precision="fp8"), "precision 'fp8' is not one of float32, bfloat16, float16"),
+    (lambda rows: rows[1].update(precision="bfloat16"), "checkpoints of one network have different values"),
 ])
 def test_bad_rows_are_rejected_on_write(rows, tmp_path, mutate, message):
     mutate(rows)

@@ -6,8 +6,10 @@ atomic rename, and only then is its id appended (and fsynced) to ``manifest.json
 manifest is the truth: killing the build at any moment loses at most the networks in
 flight, and rerunning the same command trains only what the manifest lacks. Networks are
 trained from their own seeds, so the resumed zoo equals an uninterrupted build (bitwise on
-CPU, where networks train one by one; to float tolerance on CUDA or in groups). When every
-network is done, the rows are given their splits and written as a Hub-style zoo folder.
+CPU, where networks train one by one; to float tolerance on CUDA or in groups). Each network's
+rows record the precision it was trained in, so a resumed build keeps the finished networks'
+precision whatever the rerun asks for. When every network is done, the rows are given their
+splits and written as a Hub-style zoo folder.
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ import torch
 from tqdm.auto import tqdm
 
 from ..nets.architectures import build_model
-from ..nets.training import prepare_data, resolve_device, train_network
+from ..nets.precision import resolve_precision
+from ..nets.training import prepare_data, resolve_device, train_network, training_precision
 from ..zoo.card import final_checkpoints
 from ..zoo.io import make_row, write_zoo
 from ..zoo.schema import features_for
@@ -53,9 +56,9 @@ def _prepared(device: str):
 
 def train_configurations(configs: list[dict], recipe: Recipe, source: str, train_limit=None, test_limit=None,
                          device: str = "cpu", grouped: bool = False) -> list[tuple[list[dict], float]]:
-    """Train sampled configurations and return, for each, its zoo rows (one per checkpoint epoch) and
-    its training time in seconds (CPU time of the worker on CPU, wall time on CUDA; a group's time is
-    shared equally by its networks).
+    """Train sampled configurations (each in its ``precision``, float32 if it has none) and return,
+    for each, its zoo rows (one per checkpoint epoch) and its training time in seconds (CPU time of
+    the worker on CPU, wall time on CUDA; a group's time is shared equally by its networks).
 
     One by one (``grouped=False``, bitwise deterministic on CPU), or as one vmapped group
     (``grouped=True``: the configurations must share a :func:`~gmn_bench.grouped_training.group_key`).
@@ -68,7 +71,8 @@ def train_configurations(configs: list[dict], recipe: Recipe, source: str, train
         train, test = _prepared(device)
         clock = time.process_time if device == "cpu" else time.perf_counter  # CPU: core-seconds, robust to a busy machine
         start = clock()
-        hparams = [{k: c[k] for k in (*HYPERPARAMETERS, "init_seed", "data_seed")} for c in configs]
+        hparams = [{**{k: c[k] for k in (*HYPERPARAMETERS, "init_seed", "data_seed")},
+                    "precision": training_precision(c)} for c in configs]
         eval_images = recipe.train_eval_images
         if grouped:
             checkpoints = train_group(configs[0]["spec"], hparams, train, test, recipe.checkpoints(configs[0]["epochs"]),
@@ -192,6 +196,7 @@ def build_zoo(
     workers: int | None = None,
     address: str | None = None,
     device: str = "auto",
+    precision: str | None = None,
     grouped: bool | None = None,
     group_size: int = 16,
     final_copy: str | Path | None = None,
@@ -204,6 +209,9 @@ def build_zoo(
     ``executor`` is ``local`` (a process pool of ``workers``, default all cores) or ``ray``
     (``address`` of the cluster; None starts a local Ray). ``device`` is ``cpu``, ``cuda`` or
     ``auto`` (CUDA when available); on CUDA the local pool defaults to one worker.
+    ``precision`` (``auto``, ``float32`` or ``bfloat16``; None: the recipe's) is resolved per
+    network's family and the device by :func:`~gmn_bench.nets.precision.resolve_precision` and
+    recorded in the zoo's ``precision`` column; networks already finished keep theirs.
     ``grouped`` trains up to ``group_size`` same-shape networks at once with ``torch.func``
     (see :mod:`gmn_bench.build.grouped`); the default, None, groups on CUDA only, because on
     CPU only one-by-one training is bitwise deterministic (and resumes to the same zoo).
@@ -217,8 +225,10 @@ def build_zoo(
     configs = recipe.configurations()[: n_networks or recipe.n_networks]
     work = _WorkFolder(Path(f"{out}.parts"))
     done = work.done()
-    todo = [c for c in configs if c["model_id"] not in done]
     device = resolve_device(device)
+    requested = recipe.precision if precision is None else precision
+    todo = [{**c, "precision": resolve_precision(requested, c["spec"]["family"], device)}
+            for c in configs if c["model_id"] not in done]
     if group_size < 1:
         raise ValueError(f"group_size must be a positive number of networks, got {group_size}")
     tasks = _tasks(todo, device == "cuda" if grouped is None else grouped, group_size)
@@ -271,9 +281,9 @@ def _data_statement(recipe: Recipe, data: str, n_train: int, n_test: int) -> str
 
 
 def training_cost(rows: list[dict], seconds: dict[str, float | None], device: str) -> str:
-    """Markdown table of the build's training time per family: networks, seconds per network
-    (mean, median, max) and the total, from each network's recorded training time."""
-    family = {r["model_id"]: r["family"] for r in rows}
+    """Markdown table of the build's training time per family and training precision: networks,
+    seconds per network (mean, median, max) and the total, from each network's recorded training time."""
+    family = {r["model_id"]: f"{r['family']}, {training_precision(r)}" for r in rows}
     timed = [(family[m], t) for m, t in seconds.items() if t is not None and m in family]
     if not timed:
         return "Training time: not recorded."

@@ -8,7 +8,9 @@ augmentations (drawn from its own seeds exactly as :func:`~gmn_bench.training.tr
 draws them), so a group trains the same networks as training them one by one, up to
 floating-point rounding (the batched kernels sum in another order). That is why builds use
 groups only where bitwise determinism is not promised: on CUDA, or when asked for explicitly.
-Families with BatchNorm are not grouped (running statistics do not mix with ``vmap``).
+Families with BatchNorm are not grouped (running statistics do not mix with ``vmap``). A group
+shares one training precision (bfloat16 autocast around the vmapped forward pass and loss, as
+:func:`~gmn_bench.nets.training.train_epoch` does for one network).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
 from ..nets.architectures import build_model
+from ..nets.precision import autocast
 from ..nets.training import (
     batched_accuracy_and_loss,
     check_hyperparameters,
@@ -26,6 +29,7 @@ from ..nets.training import (
     prepare_data,
     resolve_device,
     train_eval_subset,
+    training_precision,
     training_subset,
 )
 
@@ -38,9 +42,10 @@ def can_group(spec: dict) -> bool:
 
 
 def group_key(config: dict) -> tuple:
-    """Configurations with equal keys (spec, optimizer, batch size, epochs, training fraction) can share a group."""
+    """Configurations with equal keys (spec, optimizer, batch size, epochs, training fraction, precision)
+    can share a group."""
     return (repr(sorted(config["spec"].items())), config["optimizer"], config["batch_size"], config["epochs"],
-            config.get("train_fraction", 1.0))
+            config.get("train_fraction", 1.0), training_precision(config))
 
 
 class StackedOptimizer:
@@ -96,16 +101,18 @@ def _flip_crop_group(x: torch.Tensor, flips: torch.Tensor, crops: torch.Tensor, 
 def train_group(spec, hparams_list, train_data, test_data, checkpoint_epochs, device: str = "cpu",
                 train_eval_images: int | None = None):
     """Train networks of one ``spec`` together; return one :func:`~gmn_bench.training.train_network`
-    style checkpoint list per entry of ``hparams_list`` (which must share optimizer, batch size and
-    training fraction)."""
+    style checkpoint list per entry of ``hparams_list`` (which must share optimizer, batch size,
+    training fraction and precision)."""
     if not can_group(spec):
         raise ValueError(f"cannot group {spec['family']} networks with BatchNorm: train them one by one")
     for hp in hparams_list:
         check_hyperparameters(hp)
-    kinds = {(hp["optimizer"], hp["batch_size"], hp.get("train_fraction", 1.0)) for hp in hparams_list}
+    kinds = {(hp["optimizer"], hp["batch_size"], hp.get("train_fraction", 1.0), training_precision(hp))
+             for hp in hparams_list}
     if len(kinds) != 1:
-        raise ValueError(f"a group needs one optimizer, batch size and training fraction, got {sorted(kinds)}")
-    (optimizer_kind, batch_size, _), = kinds
+        raise ValueError(f"a group needs one optimizer, batch size, training fraction and precision, "
+                         f"got {sorted(kinds)}")
+    (optimizer_kind, batch_size, _, precision), = kinds
     device = resolve_device(device)
     models = []
     for hp in hparams_list:
@@ -138,7 +145,8 @@ def train_group(spec, hparams_list, train_data, test_data, checkpoint_epochs, de
             for b, i in enumerate(range(0, n, batch_size)):
                 idx = orders[:, i:i + batch_size]
                 x = _flip_crop_group(x_train[idx], flips[:, i:i + batch_size], crops[b], "flip_crop" in augmentations)
-                loss = _smoothed_cross_entropy(train_step(params, buffers, x), y_train[idx], smoothing)
+                with autocast(precision, device):
+                    loss = _smoothed_cross_entropy(train_step(params, buffers, x), y_train[idx], smoothing)
                 optimizer.step(torch.autograd.grad(loss.sum(), list(params.values())))
         if epoch in set(checkpoint_epochs):
             with torch.no_grad():

@@ -19,9 +19,11 @@ training images, CIFAR-10's own shuffled order). A network is checkpointed at ev
 ``train_eval_images`` (train accuracy and loss are measured on at most this many of a
 network's training images; default all), ``id_fractions`` (train/validation/test shares of the
 ``id`` split, default 0.8/0.1/0.1), ``held_out_family`` (the family the ``ood_family`` config holds
-out) and ``ood_size_min_params`` (the ``ood_size`` config holds out every network of at least this
-many parameters; no ``ood_size`` config without it). Both are fixed thresholds, so a network's
-split labels depend on that network alone (:mod:`gmn_bench.zoo.splits`).
+out), ``ood_size_min_params`` (the ``ood_size`` config holds out every network of at least this
+many parameters; no ``ood_size`` config without it) and ``precision`` (``auto``, ``float32`` or
+``bfloat16``, default ``auto``: see :mod:`gmn_bench.nets.precision`; ``gmn-bench build --precision``
+overrides it). The split settings are fixed thresholds, so a network's split labels depend on that
+network alone (:mod:`gmn_bench.zoo.splits`).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..nets.architectures import FAMILIES, validate_spec
+from ..nets.precision import PRECISIONS
 from ..zoo.splits import ID_FRACTIONS
 
 if sys.version_info >= (3, 11):
@@ -107,6 +110,7 @@ class Recipe:
     description: str = ""
     train_eval_images: int | None = None
     id_fractions: tuple[tuple[str, float], ...] = ID_FRACTIONS
+    precision: str = "auto"
 
     def checkpoints(self, epochs: int) -> tuple[int, ...]:
         """Checkpoint epochs of a network trained for ``epochs``: the recipe's below it, and ``epochs``."""
@@ -167,13 +171,16 @@ def load_recipe(path: str | Path) -> Recipe:
                           "the zoo changed); fix the size split by a parameter count: ood_size_min_params = N")
     eval_images = _positive_int_or_none(raw, "train_eval_images", path)
     min_params = _positive_int_or_none(raw, "ood_size_min_params", path)
+    precision = raw.get("precision", "auto")
+    if precision not in PRECISIONS:
+        raise RecipeError(f"{path}: precision must be one of {PRECISIONS}, got {precision!r}")
     recipe = Recipe(
         name=raw["name"], seed=raw["seed"], n_networks=raw["n_networks"], checkpoint_epochs=tuple(epochs),
         families=raw["families"], architectures={f: raw[f] for f in raw["families"]},
         hyperparameters={**_OPTIONAL_HYPERPARAMETERS, "epochs": max(epochs), **raw["hyperparameters"]},
         held_out_family=raw.get("held_out_family"), ood_size_min_params=min_params,
         description=raw.get("description", ""), train_eval_images=eval_images,
-        id_fractions=tuple((name, float(fractions[name])) for name, _ in ID_FRACTIONS),
+        id_fractions=tuple((name, float(fractions[name])) for name, _ in ID_FRACTIONS), precision=precision,
     )
     for i in range(min(recipe.n_networks, 16)):  # fail now, not mid-build, on knobs that give bad specs
         _check_sampled(recipe.sample(i), f"{path}: network {i}")

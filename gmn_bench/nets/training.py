@@ -3,7 +3,9 @@
 On CPU, training is bitwise reproducible: the same spec, hyperparameters and seeds give the
 same weights. On CUDA, the data order and augmentations are the same (they are drawn on the
 CPU from ``data_seed``) but kernels are not bitwise deterministic, so weights agree only to
-floating-point tolerance.
+floating-point tolerance. ``hparams["precision"]`` (default ``float32``) may ask for bfloat16
+autocast mixed precision (:mod:`gmn_bench.nets.precision`): reproducible in the same way, on one
+CPU type, but different bits from float32.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from torch import nn
 
 from .architectures import build_model
 from .cifar import normalize
+from .precision import autocast, check_precision
 
 OPTIMIZERS = {"sgd": lambda p, lr, wd: torch.optim.SGD(p, lr=lr, momentum=0.9, weight_decay=wd),
               "adam": lambda p, lr, wd: torch.optim.Adam(p, lr=lr, weight_decay=wd),
@@ -74,12 +77,18 @@ def augment(x: torch.Tensor, kind: str, generator: torch.Generator) -> torch.Ten
     return _flip_crop(x, flip.to(x.device), crop)
 
 
-def check_hyperparameters(hparams: dict) -> None:
-    """Raise ``ValueError`` naming the bad value if the augmentation or optimizer is unknown."""
+def check_hyperparameters(hparams: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming the bad value if the augmentation, optimizer or precision is unknown."""
     if hparams["augmentation"] not in AUGMENTATIONS:
         raise ValueError(f"unknown augmentation {hparams['augmentation']!r}; expected one of {AUGMENTATIONS}")
     if hparams["optimizer"] not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {hparams['optimizer']!r}; expected one of {sorted(OPTIMIZERS)}")
+    check_precision(training_precision(hparams))
+
+
+def training_precision(hparams: Mapping[str, Any]) -> str:
+    """The precision ``hparams`` train in: their ``precision``, ``float32`` when they have none."""
+    return hparams.get("precision", "float32")
 
 
 @torch.no_grad()
@@ -105,6 +114,15 @@ def accuracy_and_loss(model, images, labels, batch_size: int = 1000, device: str
     return accuracy.item(), loss.item()
 
 
+def _nhwc_is_safe(model: nn.Module) -> bool:
+    """False for networks with a strided 1x1 convolution of fewer than 8 input channels (a ResNet
+    shortcut after a narrow stage): in NHWC, oneDNN's AVX2 backward pass of that convolution writes
+    past its workspace (uxlfoundation/oneDNN#6035) and torch 2.13 aborts with "double free or
+    corruption". Such networks train in NCHW."""
+    return not any(isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and m.stride != (1, 1) and m.in_channels < 8
+                   for m in model.modules())
+
+
 def _to_input(x, model):
     return x.contiguous(memory_format=torch.channels_last) if getattr(model, "_channels_last", False) else x
 
@@ -112,16 +130,18 @@ def _to_input(x, model):
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data, hparams: Mapping[str, Any],
                 generator: torch.Generator, device: str = "cpu") -> None:
     """One epoch of ``model`` (in place) on :func:`prepare_data`-d ``data`` with ``hparams``'
-    batch size, augmentation and label smoothing; data order and augmentation from ``generator``."""
+    batch size, augmentation, label smoothing and precision (autocast around the forward pass and
+    the loss only); data order and augmentation from ``generator``."""
     images, labels = data
-    batch_size = hparams["batch_size"]
+    batch_size, precision = hparams["batch_size"], training_precision(hparams)
     model.train()
     order, flips, crops = draw_epoch(len(images), batch_size, hparams["augmentation"], generator)
     order, flips = order.to(device), flips.to(device)  # one transfer per epoch, none per step
     for b, i in enumerate(range(0, len(order), batch_size)):
         idx = order[i:i + batch_size]
         x = _flip_crop(images[idx], flips[i:i + batch_size], tuple(crops[b].tolist()))
-        loss = F.cross_entropy(model(_to_input(x, model)), labels[idx], label_smoothing=hparams["label_smoothing"])
+        with autocast(precision, device):
+            loss = F.cross_entropy(model(_to_input(x, model)), labels[idx], label_smoothing=hparams["label_smoothing"])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -144,18 +164,20 @@ def train_network(spec, hparams, train_data, test_data, checkpoint_epochs, devic
                   channels_last: bool = True, train_eval_images: int | None = None):
     """Train ``spec`` under ``hparams`` and return ``[(epoch, state_dict, metrics), ...]`` for every
     checkpoint epoch (0 = at initialisation). ``init_seed`` fixes the initial weights and
-    ``data_seed`` the data order and augmentation: bitwise reproducible on CPU (see the module
-    docstring for CUDA). ``train_data``/``test_data`` are ``(images, labels)``, uint8 or already
-    :func:`prepare_data`-d for ``device`` (a worker training many networks prepares them once);
-    the network trains on its :func:`training_subset`. ``metrics`` holds ``train_acc``,
+    ``data_seed`` the data order and augmentation, ``precision`` (optional, default ``float32``)
+    the training precision: bitwise reproducible on CPU (see the module docstring for CUDA).
+    ``train_data``/``test_data`` are ``(images, labels)``, uint8 or already :func:`prepare_data`-d
+    for ``device`` (a worker training many networks prepares them once); the network trains on
+    its :func:`training_subset`. ``metrics`` holds ``train_acc``,
     ``test_acc``, ``train_loss`` and ``test_loss``; the train ones are measured on the first
     ``train_eval_images`` of its training images (all by default).
-    ``channels_last`` stores conv networks' activations NHWC, much faster for convolutions on CPU."""
+    ``channels_last`` stores conv networks' activations NHWC, much faster for convolutions on CPU
+    (except for networks that would hit a oneDNN bug in NHWC: see :func:`_nhwc_is_safe`)."""
     check_hyperparameters(hparams)
     device = resolve_device(device)
     torch.manual_seed(hparams["init_seed"])
     model = build_model(spec).to(device)
-    if channels_last and spec["family"] in ("cnn", "resnet"):
+    if channels_last and spec["family"] in ("cnn", "resnet") and _nhwc_is_safe(model):
         model = model.to(memory_format=torch.channels_last)
         model._channels_last = True
     optimizer = OPTIMIZERS[hparams["optimizer"]](model.parameters(), hparams["learning_rate"], hparams["weight_decay"])

@@ -102,7 +102,8 @@ def _quartiles(values: Sequence[float]) -> str:
 
 def zoo_summary(rows: Sequence[Mapping[str, Any]]) -> str:
     """Markdown statistics of a zoo: networks, checkpoints and parameter counts per family, the
-    distribution of final test accuracy (min / quartiles / max) and hyperparameter ranges."""
+    distribution of final test accuracy (min / quartiles / max), hyperparameter ranges and the
+    networks per family trained in each precision."""
     final = final_checkpoints(rows)
     epochs = sorted({r["epoch"] for r in rows})
     lines = ["## Summary", "",
@@ -124,6 +125,17 @@ def zoo_summary(rows: Sequence[Mapping[str, Any]]) -> str:
             shown = (f"{min(values):g} to {max(values):g}" if isinstance(values[0], (int, float))
                      else ", ".join(sorted(set(map(str, values)))))
             lines.append(f"| {key} | {shown} |")
+    return "\n".join(lines + ["", _precision_table(final)])
+
+
+def _precision_table(final: Sequence[Mapping[str, Any]]) -> str:
+    """Networks per family and training precision (``not recorded`` where the column is null or absent)."""
+    counts = Counter((r["family"], r.get("precision") or "not recorded") for r in final)
+    precisions = sorted({p for _, p in counts})
+    lines = ["| family | " + " | ".join(f"{p} networks" for p in precisions) + " |",
+             "|---|" + "---|" * len(precisions)]
+    for family in sorted({f for f, _ in counts}):
+        lines.append(f"| {family} | " + " | ".join(str(counts[family, p]) for p in precisions) + " |")
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import numbers
+import re
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
@@ -28,12 +29,13 @@ from safetensors import SafetensorError, deserialize
 
 from ..nets.architectures import SpecError, build_model, count_parameters, spec_to_json, validate_spec
 from .errors import ZooFormatError, ZooRowError
-from .schema import COLUMNS, MODEL_ID, NAME, SPLIT_COLUMN, SPLIT_LABEL, SPLIT_PREFIX
+from .schema import COLUMNS, MODEL_ID, NAME, PRECISIONS, SPLIT_COLUMN, SPLIT_LABEL, SPLIT_PREFIX
 
 _INT_RANGE = {"int32": 2**31, "int64": 2**63}
 _TEXT_RULES = {"model_id": (MODEL_ID, "letters, digits, '.', '_' and '-', at most 128, no '..'"),
                "optimizer": (NAME, "a name of letters, digits, '_', '.', '+' and '-'"),
-               "augmentation": (NAME, "a name of letters, digits, '_', '.', '+' and '-'")}
+               "augmentation": (NAME, "a name of letters, digits, '_', '.', '+' and '-'"),
+               "precision": (re.compile("|".join(PRECISIONS)), "one of " + ", ".join(PRECISIONS))}
 _NETWORK_COLUMNS = tuple(name for name, column in COLUMNS.items() if column.network)
 
 

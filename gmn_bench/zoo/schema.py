@@ -24,6 +24,8 @@ MODEL_ID = re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 """``model_id`` values: letters, digits, ``.``, ``_`` and ``-`` (no ``..``); they also name files."""
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
 """Optimizer and augmentation names."""
+PRECISIONS = ("float32", "bfloat16", "float16")
+"""Values of the ``precision`` column (its description says how to read a zoo without it)."""
 
 
 class Column(NamedTuple):
@@ -60,6 +62,10 @@ COLUMNS: dict[str, Column] = {
     "augmentation": Column("string", False, "Data augmentation recipe name (none, flip, flip_crop, ...).", True),
     "init_seed": Column("int64", False, "Seed of the weight initialisation (>= 0).", True, 0),
     "data_seed": Column("int64", False, "Seed of the data order and augmentation (>= 0).", True, 0),
+    "precision": Column("string", True, "Precision the network was trained in: float32, or bfloat16 / float16 "
+                        "autocast mixed precision (weights, optimizer state and evaluation in float32); null if not "
+                        "recorded (zoos built by gmn-bench before this column existed were trained in float32). "
+                        "A training setting, not an input of the tasks.", True),
     "epoch": Column("int32", False, "Checkpoint epoch of this row, from 0 (at initialisation) to `epochs`.", low=0),
     "weights": Column("binary", False, "safetensors bytes of the full state_dict (parameters and buffers; "
                       "floating point values finite)."),
