@@ -187,7 +187,7 @@ class CrossZooTask(Task):
         splits = {"train": final_checkpoint_rows(source["train"]),
                   "validation": final_checkpoint_rows(source["validation"]),
                   "test": final_checkpoint_rows(test["train"])}
-        shared = set(splits["test"]["model_id"]) & set(splits["train"]["model_id"] + splits["validation"]["model_id"])
+        shared = set(splits["test"]["model_id"]) & {m for s in ("train", "validation") for m in splits[s]["model_id"]}
         if shared:
             raise TaskInputError(f"{self.name}: the test zoo {self.test_zoo} holds {len(shared)} networks of {self.zoo} "
                                  f"(e.g. {sorted(shared)[0]!r}); a cross-zoo task tests on another zoo's networks")
