@@ -81,7 +81,8 @@ def _cmd_import(args) -> int:
         except ValueError:
             defaults[key] = value
     folder = import_zoo(args.checkpoints, args.metrics, args.out, factory=args.factory, defaults=defaults,
-                        held_out_family=args.held_out_family, name=args.name, overwrite=args.overwrite)
+                        held_out_family=args.held_out_family, ood_size_min_params=args.ood_size_min_params,
+                        name=args.name, overwrite=args.overwrite)
     print(f"zoo written to {folder}")
     return 0
 
@@ -170,6 +171,7 @@ def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None):
 def _finished(args, task, name: str, epochs: int | None):
     """``(results, path)`` of an earlier run of this request in ``args.out`` (``--resume``), else None."""
     from .evaluation import Results, ResultsFormatError, resolve_metanet
+    from .evaluation.results import cross_zoo_ref
     from .metanets import TorchMetanet
     from .tasks import zoo_fingerprint
 
@@ -180,7 +182,9 @@ def _finished(args, task, name: str, epochs: int | None):
         return None
     cls = resolve_metanet(name)
     seeds = [0] if cls.deterministic else list(range(args.seeds))
-    same = old.zoo.fingerprint == zoo_fingerprint(task.zoo, task.revision) and old.seeds == seeds
+    test_zoo = cross_zoo_ref(task)
+    same = old.zoo.fingerprint == zoo_fingerprint(task.zoo, task.revision) and old.seeds == seeds \
+        and (old.test_zoo and old.test_zoo.fingerprint) == (test_zoo and test_zoo.fingerprint)
     if issubclass(cls, TorchMetanet):
         same = same and old.protocol.get("epochs") == (epochs or cls.default_epochs) \
             and old.tuning is not None and list(old.tuning.grid) == list(args.lr_rates)
@@ -342,6 +346,9 @@ def main(argv=None) -> int:
     imp.add_argument("--default", action="append", default=[], metavar="KEY=VALUE",
                      help="value of a column the table lacks (repeatable), e.g. --default augmentation=none")
     imp.add_argument("--held-out-family", default=None, help="add the ood_family config holding this family out")
+    imp.add_argument("--ood-size-min-params", type=int, default=None, metavar="N",
+                     help="add the ood_size config holding out every network of at least N parameters "
+                          "(no ood_size config without it)")
     imp.add_argument("--name", default="imported gmn-bench zoo", help="the dataset card's title")
     imp.add_argument("--overwrite", action="store_true", help="replace an existing zoo folder")
     imp.set_defaults(func=_cmd_import)

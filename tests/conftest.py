@@ -9,7 +9,7 @@ os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="gmn-bench-hf
 # The real CIFAR-10 subset (Hub layout) that sits beside the checkout, here and in CI.
 CIFAR = Path(os.environ.get("GMN_BENCH_CIFAR", Path(__file__).resolve().parents[2] / "shared" / "cifar10-subset"))
 
-# The small real zoo the tests read (72 networks of every family, checkpoints 0/1/3, 7 id test networks).
+# The small real zoo the tests read (72 networks of every family, checkpoints 0/1/3, 9 id test networks).
 # Tests never rely on the embedded default zoo being small.
 TEST_ZOO = Path(__file__).resolve().parent / "data" / "cifar10-tiny"
 

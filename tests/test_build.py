@@ -46,6 +46,21 @@ def test_built_zoo_has_every_checkpoint_split_and_a_card(reference_zoo):
     assert "| all | 6 |" in card  # the training-cost table
 
 
+def test_a_partial_build_keeps_every_networks_weights_and_split_labels(reference_zoo, tmp_path):
+    part = build_zoo(load_recipe(TINY), tmp_path / "zoo", data=str(CIFAR), n_networks=4, workers=1, progress=False,
+                     **LIMITS)
+    columns = ("weights", "split_id", "split_ood_family", "split_ood_size")
+
+    def labels(folder):
+        return {(r["model_id"], r["epoch"]): {c: r[c] for c in columns if c in r} for r in load_zoo(folder, split="train")}
+
+    small, large = labels(part), labels(reference_zoo)
+    assert len(small) == 4 * len(load_recipe(TINY).checkpoint_epochs) and set(small) < set(large)
+    for key, values in small.items():
+        assert {"split_id", "split_ood_size"} <= set(values)
+        assert values == {c: large[key][c] for c in values}, key
+
+
 def test_rebuild_is_bitwise_identical(reference_zoo, tmp_path):
     again = build_zoo(load_recipe(TINY), tmp_path / "zoo", data=str(CIFAR), n_networks=6, workers=1,
                       progress=False, **LIMITS)

@@ -8,10 +8,12 @@ import datasets
 
 from gmn_bench import load_zoo, to_module
 from gmn_bench.build.recipes import load_recipe
-from gmn_bench.zoo.default import DEFAULT_ZOO
+from gmn_bench.zoo import assign_splits
+from gmn_bench.zoo.default import DEFAULT_ZOO, SHIFT_ZOO
 from conftest import SPECS  # noqa: F401  (conftest sets the offline cache first)
 
-RECIPE = load_recipe(Path(__file__).resolve().parents[1] / "builders" / "cifar10-bench")
+BUILDERS = Path(__file__).resolve().parents[1] / "builders"
+RECIPE = load_recipe(BUILDERS / "cifar10-bench")
 
 
 def test_default_zoo_holds_every_network_of_its_recipe_once_within_the_size_budget():
@@ -56,3 +58,25 @@ def test_default_zoo_networks_rebuild():
     rows = load_zoo(DEFAULT_ZOO, config="id", split="test")
     for family in ("mlp", "cnn", "resnet", "vit"):
         to_module(next(r for r in rows if r["family"] == family))
+
+
+def _labels(rows):
+    return [{c: v for c, v in r.items() if c.startswith("split_")} for r in rows]
+
+
+def test_every_embedded_zoo_holds_its_recipes_networks_in_float32_with_the_labels_its_rules_give():
+    for folder in (DEFAULT_ZOO, SHIFT_ZOO):
+        recipe = load_recipe(BUILDERS / folder.name)
+        rows = [dict(r) for r in load_zoo(folder, split="train").remove_columns(["weights"])]
+        assert sorted(r["model_id"] for r in rows) == [c["model_id"] for c in recipe.configurations()]
+        assert {r["precision"] for r in rows} == {"float32"}
+        unlabelled = [{c: v for c, v in r.items() if not c.startswith("split_")} for r in rows]
+        assert _labels(rows) == _labels(assign_splits(unlabelled, recipe.held_out_family, recipe.ood_size_min_params,
+                                                      recipe.id_fractions)), folder.name
+
+
+def test_the_cross_zoo_test_zoo_is_small_and_spans_every_family():
+    assert sum(p.stat().st_size for p in SHIFT_ZOO.rglob("*") if p.is_file()) < 15 * 10**6
+    rows = load_zoo(SHIFT_ZOO, split="train").select_columns(["family", "test_acc"])
+    assert set(rows["family"]) == {"mlp", "cnn", "resnet", "vit"} and len(rows) >= 200
+    assert max(rows["test_acc"]) - min(rows["test_acc"]) >= 0.25

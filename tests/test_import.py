@@ -60,8 +60,11 @@ def foreign_zoo(tmp_path_factory):
 def test_imported_zoo_works_with_graphs_metanets_tasks_and_the_leaderboard(foreign_zoo, tmp_path):
     root, table, states = foreign_zoo
     out = tmp_path / "zoo"
+    sizes = {m: sum(t.numel() for t in state.values()) for (m, _), state in states.items()}
+    threshold = sorted(sizes.values())[len(sizes) // 2]
     assert main(["import", str(root), "--metrics", str(table), "--factory", "foreign_architectures:build",
-                 "--out", str(out), "--default", "augmentation=none", "--held-out-family", "transformer"]) == 0
+                 "--out", str(out), "--default", "augmentation=none", "--held-out-family", "transformer",
+                 "--ood-size-min-params", str(threshold)]) == 0
     rows = load_zoo(out, config="default", split="train")
     assert len(rows) == 2 * 5 * NETS_PER_FAMILY
     assert set(rows["family"]) == set(fa.ARCHITECTURES)
@@ -74,6 +77,9 @@ def test_imported_zoo_works_with_graphs_metanets_tasks_and_the_leaderboard(forei
         assert g.family == row["family"] and torch.equal(g.weight_values, to_graph(module).weight_values)
     ood = load_zoo(out, config="ood_family", split="test")
     assert set(ood["family"]) == {"transformer"}
+    n_params = dict(zip(rows["model_id"], rows["n_params"]))
+    held_out = set(load_zoo(out, config="ood_size", split="test")["model_id"])
+    assert held_out == {m for m, n in n_params.items() if n >= threshold} and 0 < len(held_out) < len(n_params)
 
     results = []
     for task_name in ("accuracy-prediction", "accuracy-prediction-ood-family"):

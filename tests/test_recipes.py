@@ -46,6 +46,8 @@ def test_cnn_recipe_has_one_architecture():
     (lambda t: t.replace('choice = [8, 16, 32]', 'choice = [0]'), "'width' must be a positive integer"),
     (lambda t: t.replace('optimizer = ', 'optimiser = '), "misses ['optimizer']"),
     (lambda t: t + "\n[[oops", "cannot read recipe"),
+    (lambda t: t.replace('ood_size_min_params = 24700', 'size_quantile = 0.8'), "size_quantile is gone"),
+    (lambda t: t.replace('ood_size_min_params = 24700', 'ood_size_min_params = 0.5'), "ood_size_min_params must be"),
     (lambda t: t.replace('precision = "float32"', 'precision = "float16"'), "precision must be one of"),
 ])
 def test_bad_recipes_fail_when_loaded(tmp_path, edit, message):

@@ -243,8 +243,8 @@ def build_zoo(
         for rows, seconds in results:
             work.add(rows, seconds)
             bar.update()
-    rows = assign_splits(list(work.rows([c["model_id"] for c in configs])), recipe.held_out_family, recipe.size_quantile,
-                         recipe.id_fractions)
+    rows = assign_splits(list(work.rows([c["model_id"] for c in configs])), recipe.held_out_family,
+                         recipe.ood_size_min_params, recipe.id_fractions)
     description = "\n\n".join([recipe.description, _data_statement(recipe, data, n_train, n_test),
                                  training_cost(rows, work.seconds(), device)])
     folder = write_zoo(rows, out, name=recipe.name, description=description, overwrite=True)

@@ -18,9 +18,12 @@ training images, CIFAR-10's own shuffled order). A network is checkpointed at ev
 ``checkpoint_epochs`` entry below its ``epochs``, and at ``epochs``. Optional top-level keys:
 ``train_eval_images`` (train accuracy and loss are measured on at most this many of a
 network's training images; default all), ``id_fractions`` (train/validation/test shares of the
-``id`` split, default 0.8/0.1/0.1), ``held_out_family``, ``size_quantile`` and ``precision``
-(``auto``, ``float32`` or ``bfloat16``, default ``auto``: see :mod:`gmn_bench.nets.precision`;
-``gmn-bench build --precision`` overrides it).
+``id`` split, default 0.8/0.1/0.1), ``held_out_family`` (the family the ``ood_family`` config holds
+out), ``ood_size_min_params`` (the ``ood_size`` config holds out every network of at least this
+many parameters; no ``ood_size`` config without it) and ``precision`` (``auto``, ``float32`` or
+``bfloat16``, default ``auto``: see :mod:`gmn_bench.nets.precision`; ``gmn-bench build --precision``
+overrides it). The split settings are fixed thresholds, so a network's split labels depend on that
+network alone (:mod:`gmn_bench.zoo.splits`).
 """
 from __future__ import annotations
 
@@ -103,7 +106,7 @@ class Recipe:
     architectures: dict[str, dict]
     hyperparameters: dict[str, Any]
     held_out_family: str | None = None
-    size_quantile: float = 0.8
+    ood_size_min_params: int | None = None
     description: str = ""
     train_eval_images: int | None = None
     id_fractions: tuple[tuple[str, float], ...] = ID_FRACTIONS
@@ -163,9 +166,11 @@ def load_recipe(path: str | Path) -> Recipe:
             or abs(sum(fractions.values()) - 1) > 1e-9 or min(fractions.values()) <= 0):
         raise RecipeError(f"{path}: id_fractions must give positive train, validation and test shares summing to 1, "
                           f"got {fractions}")
-    eval_images = raw.get("train_eval_images")
-    if eval_images is not None and (isinstance(eval_images, bool) or not isinstance(eval_images, int) or eval_images < 1):
-        raise RecipeError(f"{path}: train_eval_images must be a positive integer, got {eval_images!r}")
+    if "size_quantile" in raw:
+        raise RecipeError(f"{path}: size_quantile is gone (a quantile of the zoo moved networks between splits when "
+                          "the zoo changed); fix the size split by a parameter count: ood_size_min_params = N")
+    eval_images = _positive_int_or_none(raw, "train_eval_images", path)
+    min_params = _positive_int_or_none(raw, "ood_size_min_params", path)
     precision = raw.get("precision", "auto")
     if precision not in PRECISIONS:
         raise RecipeError(f"{path}: precision must be one of {PRECISIONS}, got {precision!r}")
@@ -173,13 +178,20 @@ def load_recipe(path: str | Path) -> Recipe:
         name=raw["name"], seed=raw["seed"], n_networks=raw["n_networks"], checkpoint_epochs=tuple(epochs),
         families=raw["families"], architectures={f: raw[f] for f in raw["families"]},
         hyperparameters={**_OPTIONAL_HYPERPARAMETERS, "epochs": max(epochs), **raw["hyperparameters"]},
-        held_out_family=raw.get("held_out_family"), size_quantile=raw.get("size_quantile", 0.8),
+        held_out_family=raw.get("held_out_family"), ood_size_min_params=min_params,
         description=raw.get("description", ""), train_eval_images=eval_images,
         id_fractions=tuple((name, float(fractions[name])) for name, _ in ID_FRACTIONS), precision=precision,
     )
     for i in range(min(recipe.n_networks, 16)):  # fail now, not mid-build, on knobs that give bad specs
         _check_sampled(recipe.sample(i), f"{path}: network {i}")
     return recipe
+
+
+def _positive_int_or_none(raw: dict, key: str, path: Path) -> int | None:
+    value = raw.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise RecipeError(f"{path}: {key} must be a positive integer, got {value!r}")
+    return value
 
 
 def _check_sampled(config: dict, where: str) -> None:

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 import jsonschema
 import torch
 
-from ..tasks import Task
+from ..tasks import TASKS, Task, zoo_fingerprint
 from ..tasks.inputs import WEIGHTS
 from . import stats
 
@@ -207,6 +207,9 @@ def summarize(task: Task, per_seed: Sequence[SeedResult]) -> dict[str, Summary]:
 class Results:
     """One metanet on one task of one zoo: the typed form of a ``gmn-bench/results/v2`` file.
 
+    ``zoo`` is the zoo the task trains and selects on; ``test_zoo`` the zoo it tests on when that is
+    another one (a cross-zoo task, :class:`gmn_bench.tasks.CrossZooTask`), else None.
+
     :meth:`build` assembles it from per-seed results; :meth:`save` / :meth:`load` write and read
     the JSON file (validated both ways); :meth:`to_json` / :meth:`from_json` convert.
     """
@@ -223,6 +226,7 @@ class Results:
     per_seed: list[SeedResult]
     n_test: int
     metrics: dict[str, Summary]
+    test_zoo: ZooRef | None = None
     environment: dict[str, Any] = field(default_factory=environment)
     timings: dict[str, float] = field(default_factory=dict)
     created: str = field(default_factory=created_now)
@@ -241,7 +245,7 @@ class Results:
         """The results of ``per_seed`` on ``task``, summarized (:func:`summarize`) and stamped now."""
         return cls(task.name, task.config, task.target, task.task_type,
                    ZooRef(task.zoo, task.revision, fingerprint), metanet, dict(protocol), tuning, deterministic,
-                   list(per_seed), len(per_seed[0].predictions), summarize(task, per_seed),
+                   list(per_seed), len(per_seed[0].predictions), summarize(task, per_seed), cross_zoo_ref(task),
                    timings={"total_seconds": total_seconds})
 
     def to_json(self) -> dict:
@@ -261,8 +265,9 @@ class Results:
             raise ResultsFormatError(f"{where}: " + "; ".join(problems))
         fields = {k: document[k] for k in ("task", "config", "target", "task_type", "protocol", "deterministic",
                                            "n_test", "environment", "timings", "created", "uncertainty")}
-        tuning = document["tuning"]
+        tuning, test_zoo = document["tuning"], document.get("test_zoo")
         return cls(**fields, zoo=ZooRef(**document["zoo"]), metanet=MetanetInfo(**document["metanet"]),
+                   test_zoo=ZooRef(**test_zoo) if test_zoo is not None else None,
                    tuning=Tuning(**tuning) if tuning is not None else None,
                    per_seed=[SeedResult(**r) for r in document["per_seed"]],
                    metrics={m: Summary(**s) for m, s in document["metrics"].items()})
@@ -282,6 +287,12 @@ class Results:
         return cls.from_json(_read(path), str(path))
 
 
+def cross_zoo_ref(task: Task) -> ZooRef | None:
+    """The test zoo of a cross-zoo task (:class:`~gmn_bench.tasks.CrossZooTask`), fingerprinted now; else None."""
+    zoo, revision = getattr(task, "test_zoo", None), getattr(task, "test_revision", None)
+    return None if zoo is None else ZooRef(zoo, revision, zoo_fingerprint(zoo, revision))
+
+
 def _close(a: float | None, b: float | None) -> bool:
     if a is None or b is None:
         return a is b
@@ -291,6 +302,11 @@ def _close(a: float | None, b: float | None) -> bool:
 def _consistency_problems(results: Mapping[str, Any]) -> list[str]:
     per_seed = results["per_seed"]
     problems = []
+    definition = TASKS.get(results["task"])
+    cross_zoo = definition is not None and definition.test_zoo is not None
+    if cross_zoo != (results.get("test_zoo") is not None):
+        problems.append(f"task {results['task']} is a cross-zoo task: its results must name the test zoo (test_zoo)"
+                        if cross_zoo else f"task {results['task']} tests on its own zoo, but test_zoo is set")
     if results["seeds"] != [r["seed"] for r in per_seed]:
         problems.append(f"seeds {results['seeds']} do not match the per_seed seeds {[r['seed'] for r in per_seed]}")
     if results["deterministic"] and len(per_seed) != 1:

@@ -6,7 +6,8 @@ NaN/Infinity, no numbers beyond float or safe-integer range, bounded nesting and
 checked against :mod:`gmn_bench.leaderboard.schema`, matched to a registered zoo
 (:mod:`gmn_bench.leaderboard.zoos`), and every seed's predictions are re-scored with
 :meth:`gmn_bench.tasks.Task.evaluate` against that zoo's own labels, which also checks they cover
-exactly the zoo's test networks. Claimed metrics that differ from the re-scored ones are recorded
+exactly the zoo's test networks (for a cross-zoo task: every network of the registered test zoo its
+results name). Claimed metrics that differ from the re-scored ones are recorded
 in :attr:`TaskScore.mismatches`; the board only ever shows re-scored values, and refuses a
 submission whose re-scored metrics are not finite. Checking one submission stops with an error
 after :attr:`Limits.seconds`.
@@ -207,13 +208,31 @@ def folder_digest(folder: str | Path, limits: Limits = LIMITS) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _task(name: str, zoo: KnownZoo) -> Task:
-    return get_task(name, zoo=zoo.path_or_repo_id, revision=zoo.revision)
+def _task(name: str, zoo: KnownZoo, test_zoo: KnownZoo | None) -> Task:
+    if test_zoo is None:
+        return get_task(name, zoo=zoo.path_or_repo_id, revision=zoo.revision)
+    return get_task(name, zoo=zoo.path_or_repo_id, revision=zoo.revision, test_zoo=test_zoo.path_or_repo_id,
+                    test_revision=test_zoo.revision)
 
 
 @lru_cache(maxsize=64)
-def _truth(name: str, zoo: KnownZoo) -> dict[str, Any]:
-    return _task(name, zoo).targets("test")
+def _truth(name: str, zoo: KnownZoo, test_zoo: KnownZoo | None) -> dict[str, Any]:
+    return _task(name, zoo, test_zoo).targets("test")
+
+
+def _test_zoo(name: str, results: dict, zoos: dict[str, KnownZoo]) -> KnownZoo | None:
+    """The registered zoo a cross-zoo task's results were tested on (None for any other task)."""
+    where, stated = f"{name}.json", results.get("test_zoo")
+    if TASKS[name].test_zoo is None:
+        if stated is not None:
+            raise SubmissionError(f"{where}: names a test zoo, but {name} tests on its own zoo's test split")
+        return None
+    if stated is None:
+        raise SubmissionError(f"{where}: {name} is a cross-zoo task; its results must name the test zoo (test_zoo)")
+    try:
+        return find_zoo(zoos, stated["fingerprint"], stated["revision"])
+    except LookupError as e:
+        raise SubmissionError(f"{where}: test zoo: {e}") from None
 
 
 def _check_counts(results: Any, where: str, limits: Limits) -> None:
@@ -244,7 +263,8 @@ def _finite_metrics(metrics: dict[str, float], where: str) -> dict[str, float]:
     return metrics
 
 
-def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadline: Deadline) -> TaskScore:
+def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadline: Deadline,
+                zoos: dict[str, KnownZoo]) -> TaskScore:
     definition = TASKS[name]
     where = f"{name}.json"
     if results["task"] != name:
@@ -262,7 +282,8 @@ def _score_task(name: str, results: dict, manifest: dict, zoo: KnownZoo, deadlin
     seeds = tuple(s["seed"] for s in results["per_seed"])
     if list(seeds) != results["seeds"]:
         raise SubmissionError(f"{where}: per_seed seeds {list(seeds)} do not match seeds {results['seeds']}")
-    task, truth = _task(name, zoo), _truth(name, zoo)
+    test_zoo = _test_zoo(name, results, zoos)
+    task, truth = _task(name, zoo, test_zoo), _truth(name, zoo, test_zoo)
     per_seed, mismatches = [], []
     for entry in results["per_seed"]:
         deadline.check(f"{where} seed {entry['seed']}")
@@ -319,9 +340,9 @@ def validate_submission(folder: str | Path, zoos: dict[str, KnownZoo] | None = N
     if set(files) != expected:
         missing, extra = sorted(expected - set(files)), sorted(set(files) - expected)
         raise SubmissionError(f"files do not match the manifest's tasks: missing {missing}, unexpected {extra}")
+    zoos = known_zoos() if zoos is None else zoos
     try:
-        zoo = find_zoo(known_zoos() if zoos is None else zoos, manifest["zoo"]["fingerprint"],
-                       manifest["zoo"]["revision"])
+        zoo = find_zoo(zoos, manifest["zoo"]["fingerprint"], manifest["zoo"]["revision"])
     except LookupError as e:
         raise SubmissionError(str(e)) from None
     scores = {}
@@ -330,5 +351,5 @@ def validate_submission(folder: str | Path, zoos: dict[str, KnownZoo] | None = N
         results = parse_json(files[f"{name}.json"], f"{name}.json", limits)
         _check_counts(results, f"{name}.json", limits)
         check_schema(results, RESULTS_SCHEMA, f"{name}.json")
-        scores[name] = _score_task(name, results, manifest, zoo, deadline)
+        scores[name] = _score_task(name, results, manifest, zoo, deadline, zoos)
     return Submission(folder, manifest, zoo, scores, files_digest(files))

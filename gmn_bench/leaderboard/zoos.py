@@ -3,7 +3,8 @@
 A submission names its zoo by fingerprint (:func:`gmn_bench.tasks.zoo_fingerprint`) and
 revision; the leaderboard re-scores it only against a zoo in this registry, loaded from the
 registered location, so a submission can neither bring its own labels nor name a zoo version
-nobody else can read. Known are: the embedded zoo, the published Hub zoos of :data:`HUB_ZOOS`
+nobody else can read. Known are: the embedded zoos (``cifar10-bench``, the default, and
+``cifar10-shift``, the test zoo of the cross-zoo task), the published Hub zoos of :data:`HUB_ZOOS`
 (with their pinned revision and fingerprint), and the zoos of the board's registry file
 ``zoos.json`` (board data beside ``submissions/``; ``gmn-bench leaderboard --register-zoo``).
 A local zoo of the registry is fingerprinted again when the registry is read, so a folder
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from gmn_bench.tasks import zoo_fingerprint
 
-from ..zoo.default import DEFAULT_ZOO
+from ..zoo.default import DEFAULT_ZOO, SHIFT_ZOO
 
 REGISTRY_NAME = "zoos.json"
 REGISTRY_FORMAT = "gmn-bench/zoos/v1"
@@ -47,8 +48,8 @@ HUB_ZOOS: tuple[KnownZoo, ...] = ()
 
 
 @lru_cache(maxsize=None)
-def _embedded() -> KnownZoo:
-    return KnownZoo.at(f"{DEFAULT_ZOO.name} (embedded)", DEFAULT_ZOO)
+def _embedded() -> tuple[KnownZoo, ...]:
+    return tuple(KnownZoo.at(f"{folder.name} (embedded)", folder) for folder in (DEFAULT_ZOO, SHIFT_ZOO))
 
 
 @lru_cache(maxsize=32)
@@ -93,10 +94,10 @@ def register_zoo(path: str | Path, name: str, path_or_repo_id: str | Path, revis
 
 
 def known_zoos(extra: tuple[KnownZoo, ...] = (), registry: str | Path | None = None) -> dict[str, KnownZoo]:
-    """``fingerprint -> KnownZoo``: the embedded zoo, :data:`HUB_ZOOS`, the zoos of the ``registry``
+    """``fingerprint -> KnownZoo``: the embedded zoos, :data:`HUB_ZOOS`, the zoos of the ``registry``
     file and ``extra``."""
     registered = read_registry(registry) if registry is not None else ()
-    return {z.fingerprint: z for z in (_embedded(), *HUB_ZOOS, *registered, *extra)}
+    return {z.fingerprint: z for z in (*_embedded(), *HUB_ZOOS, *registered, *extra)}
 
 
 def find_zoo(zoos: dict[str, KnownZoo], fingerprint: str, revision: str | None) -> KnownZoo:

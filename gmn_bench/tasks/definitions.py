@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from ..zoo.default import SHIFT_ZOO
+
 SPLITS = ("train", "validation", "test")
 """The zoo-config splits of every regression and classification task."""
 PARAMETER_PREDICTION = "parameter-prediction"
@@ -17,7 +19,11 @@ PARAMETER_PREDICTION = "parameter-prediction"
 @dataclass(frozen=True)
 class TaskDefinition:
     """What a task predicts: the zoo config of its splits, the target of a row and its type, and the
-    zoo columns the target is computed from (``target_columns``: never in a metanet's input view)."""
+    zoo columns the target is computed from (``target_columns``: never in a metanet's input view).
+
+    ``test_zoo`` makes a cross-zoo task: it trains and selects on the train and validation splits
+    of ``config`` and tests on every network of ``test_zoo`` (a zoo folder or Hub repo id, built
+    from another recipe); None: the test split of ``config``, in the same zoo."""
 
     name: str
     config: str
@@ -26,6 +32,7 @@ class TaskDefinition:
     target_of: Callable[[Mapping[str, Any]], Any]
     description: str
     target_columns: tuple[str, ...]
+    test_zoo: str | None = None
 
 
 TASKS: dict[str, TaskDefinition] = {d.name: d for d in (
@@ -37,6 +44,10 @@ TASKS: dict[str, TaskDefinition] = {d.name: d for d in (
                    ("test_acc",)),
     TaskDefinition("accuracy-prediction-ood-size", "ood_size", "test_acc", "regression", lambda r: r["test_acc"],
                    "Predict test accuracy of networks larger than any seen in training (size shift).", ("test_acc",)),
+    TaskDefinition("accuracy-prediction-cross-zoo", "id", "test_acc", "regression", lambda r: r["test_acc"],
+                   "Predict test accuracy of every network of another zoo (cifar10-shift: another recipe, seed, "
+                   "training budget and architecture ranges), training and selecting on the task's zoo.",
+                   ("test_acc",), test_zoo=str(SHIFT_ZOO)),
     TaskDefinition("generalization-gap", "id", "train_acc - test_acc", "regression",
                    lambda r: r["train_acc"] - r["test_acc"],
                    "Predict train minus test accuracy from the weights.", ("train_acc", "test_acc")),

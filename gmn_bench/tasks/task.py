@@ -172,9 +172,46 @@ class Task(BaseTask):
         return self.evaluator.eval({"y_true": list(truth.values()), "y_pred": y_pred})
 
 
-def get_task(name: str, zoo: str | Path = DEFAULT_ZOO, revision: str | None = None) -> Task:
+class CrossZooTask(Task):
+    """A cross-zoo task (a :class:`TaskDefinition` with a ``test_zoo``): ``train`` and ``validation``
+    are those splits of the task's config in ``zoo``; ``test`` is every network (final checkpoint)
+    of ``test_zoo`` at ``test_revision`` (default: the definition's test zoo). No network may be in
+    both zoos."""
+
+    def __init__(self, definition: TaskDefinition, zoo: str | Path = DEFAULT_ZOO, revision: str | None = None,
+                 test_zoo: str | Path | None = None, test_revision: str | None = None):
+        super().__init__(definition, zoo, revision)
+        self.test_zoo = str(test_zoo if test_zoo is not None else definition.test_zoo)
+        self.test_revision = test_revision
+
+    @cached_property
+    def _splits(self) -> dict[str, datasets.Dataset]:
+        source = load_task_config(self.name, self.zoo, self.config, self.revision, ("train", "validation"))
+        test = load_task_config(self.name, self.test_zoo, "default", self.test_revision, ("train",))
+        splits = {"train": final_checkpoint_rows(source["train"]),
+                  "validation": final_checkpoint_rows(source["validation"]),
+                  "test": final_checkpoint_rows(test["train"])}
+        shared = set(splits["test"]["model_id"]) & {m for s in ("train", "validation") for m in splits[s]["model_id"]}
+        if shared:
+            raise TaskInputError(f"{self.name}: the test zoo {self.test_zoo} holds {len(shared)} networks of {self.zoo} "
+                                 f"(e.g. {sorted(shared)[0]!r}); a cross-zoo task tests on another zoo's networks")
+        return splits
+
+    def _networks_of(self, split: str) -> str:
+        return f"networks of the test zoo {self.test_zoo}" if split == "test" else super()._networks_of(split)
+
+
+def get_task(name: str, zoo: str | Path = DEFAULT_ZOO, revision: str | None = None,
+             test_zoo: str | Path | None = None, test_revision: str | None = None) -> Task:
     """The task ``name`` (a key of :data:`TASKS`) on ``zoo`` (Hub repo id or folder; default: the
-    embedded zoo) at ``revision``. Raises :class:`TaskInputError` for an unknown name."""
+    embedded zoo) at ``revision``; a cross-zoo task tests on ``test_zoo`` at ``test_revision``
+    (default: its definition's test zoo; see :class:`CrossZooTask`). Raises :class:`TaskInputError`
+    for an unknown name, or a ``test_zoo`` given to a task that tests on its own zoo."""
     if name not in TASKS:
         raise TaskInputError(f"unknown task {name!r}; expected one of {sorted(TASKS)}")
-    return Task(TASKS[name], zoo, revision)
+    definition = TASKS[name]
+    if definition.test_zoo is not None:
+        return CrossZooTask(definition, zoo, revision, test_zoo, test_revision)
+    if test_zoo is not None or test_revision is not None:
+        raise TaskInputError(f"task {name!r} tests on its own zoo's test split; only a cross-zoo task takes a test zoo")
+    return Task(definition, zoo, revision)

@@ -19,7 +19,8 @@
 
 Every row is checked like a built one (the checkpoint loads into the factory's module with exactly
 its names and shapes, finite values, accuracies in [0, 1], ``write_zoo``'s checks) and the zoo gets the
-same fixed splits (:func:`gmn_bench.zoo.assign_splits`) and a dataset card.
+same fixed splits (:func:`gmn_bench.zoo.assign_splits`: ``id`` by hash of the id; ``ood_family`` and
+``ood_size`` only when given the held-out family and the size threshold) and a dataset card.
 """
 from __future__ import annotations
 
@@ -172,10 +173,11 @@ def _row(folder: Path, line: Mapping[str, Any], factory: str | None, defaults: M
 
 def import_zoo(checkpoints: str | Path, metrics: str | Path, out: str | Path, *, factory: str | None = None,
                defaults: Mapping[str, Any] | None = None, held_out_family: str | None = None,
-               name: str = "imported gmn-bench zoo", description: str = "", overwrite: bool = False) -> Path:
+               ood_size_min_params: int | None = None, name: str = "imported gmn-bench zoo", description: str = "", overwrite: bool = False) -> Path:
     """Write the zoo of ``checkpoints`` (folder) and ``metrics`` (table) to ``out`` (see the module
     docstring); returns ``out``. ``held_out_family`` adds the ``ood_family`` config holding that family
-    out. Raises :class:`ZooFormatError` naming the table line and the problem."""
+    out; ``ood_size_min_params`` adds the ``ood_size`` config holding out every network of at least that
+    many parameters (a fixed threshold, so a network's split never depends on the rest of the zoo). Raises :class:`ZooFormatError` naming the table line and the problem."""
     folder = Path(checkpoints)
     if not folder.is_dir():
         raise ZooFormatError(f"checkpoint folder {folder} does not exist")
@@ -185,7 +187,10 @@ def import_zoo(checkpoints: str | Path, metrics: str | Path, out: str | Path, *,
     rows = [_row(folder, line, factory, defaults or {}, f"{metrics} line {n}") for n, line in enumerate(table, 1)]
     if held_out_family is not None and held_out_family not in {r["family"] for r in rows}:
         raise ZooFormatError(f"held-out family {held_out_family!r} is not in the zoo")
-    assign_splits(rows, held_out_family=held_out_family)
+    try:
+        assign_splits(rows, held_out_family=held_out_family, ood_size_min_params=ood_size_min_params)
+    except ValueError as e:
+        raise ZooFormatError(str(e)) from None
     text = description or "Imported with `gmn-bench import` from a checkpoint folder and a metrics table" + \
         (f"; architectures from the model factory `{factory}`." if factory else ".")
     return write_zoo(rows, out, name=name, description=text, overwrite=overwrite)

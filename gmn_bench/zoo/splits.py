@@ -1,16 +1,21 @@
 """Fixed split assignment for a zoo: in-distribution by a stable hash of ``model_id``, and
 out-of-distribution configs (a held-out family, a size shift).
 
-Every function labels *networks* (by ``model_id``), so all checkpoints of one network
-always fall in the same split. The labels depend only on the set of ids (and sizes), never
-on row order.
+Every label is a function of one network alone -- its ``model_id``, ``family`` and ``n_params``
+and constants fixed in the recipe (the ``id`` shares, the held-out family, the size threshold)
+-- never of the rest of the zoo. So all checkpoints of one network fall in the same split, and a
+network keeps its labels when the zoo is rebuilt in part or grows in a new revision. The price:
+a split's share of a zoo is its expected share, not an exact count (a zoo of ``n`` networks has
+about ``fraction * n`` test networks, and a tiny zoo may have none).
 """
 from __future__ import annotations
 
 import hashlib
-from typing import Mapping, Sequence
+from typing import Sequence
 
 ID_FRACTIONS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
+OOD_VALIDATION_SHARE = 0.1
+"""The share of the networks outside an OOD test set that goes to validation (by hash)."""
 
 
 def stable_unit(model_id: str, salt: str = "gmn-bench") -> float:
@@ -19,52 +24,47 @@ def stable_unit(model_id: str, salt: str = "gmn-bench") -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def id_splits(model_ids, fractions: Sequence[tuple[str, float]] = ID_FRACTIONS) -> dict[str, str]:
-    """In-distribution split labels: networks ordered by a stable hash of their id, then cut at
-    the cumulative ``fractions``, so even a small zoo gets its exact share of test networks."""
-    ordered = sorted(set(model_ids), key=stable_unit)
-    labels, start, edge = {}, 0, 0.0
+def id_split(model_id: str, fractions: Sequence[tuple[str, float]] = ID_FRACTIONS) -> str:
+    """The in-distribution label of one network: the first of ``fractions`` (label, share) whose
+    cumulative share exceeds :func:`stable_unit` of ``model_id`` (default: below 0.8 ``train``,
+    below 0.9 ``validation``, else ``test``)."""
+    unit, edge = stable_unit(model_id), 0.0
     for label, fraction in fractions:
         edge += fraction
-        end = len(ordered) if label == fractions[-1][0] else round(edge * len(ordered))
-        labels.update((m, label) for m in ordered[start:end])
-        start = end
-    return labels
+        if unit < edge:
+            return label
+    return fractions[-1][0]  # shares summing to 1 up to rounding
+
+
+def _train_or_validation(model_id: str, salt: str) -> str:
+    return "validation" if stable_unit(model_id, salt) < OOD_VALIDATION_SHARE else "train"
 
 
 def held_out_family_split(model_id: str, family: str, held_out: str) -> str:
     """``test`` for the held-out family; the others split train/validation by hash (90/10)."""
-    if family == held_out:
-        return "test"
-    return "validation" if stable_unit(model_id, "ood-family") < 0.1 else "train"
+    return "test" if family == held_out else _train_or_validation(model_id, "ood-family")
 
 
-def size_shift_splits(n_params: Mapping[str, int], test_quantile: float = 0.8) -> dict[str, str]:
-    """Networks at or above the ``test_quantile`` of parameter count are ``test``; the smaller
-    ones split train/validation by hash (90/10). ``n_params`` maps model_id -> parameter count."""
-    if not n_params:
-        return {}
-    sizes = sorted(n_params.values())
-    threshold = sizes[min(len(sizes) - 1, int(test_quantile * len(sizes)))]
-    return {
-        m: "test" if n >= threshold else ("validation" if stable_unit(m, "ood-size") < 0.1 else "train")
-        for m, n in n_params.items()
-    }
+def size_split(model_id: str, n_params: int, min_params: int) -> str:
+    """``test`` for a network of at least ``min_params`` parameters (the threshold a recipe fixes:
+    ``ood_size_min_params``); the smaller ones split train/validation by hash (90/10)."""
+    return "test" if n_params >= min_params else _train_or_validation(model_id, "ood-size")
 
 
-def assign_splits(rows: list[dict], held_out_family: str | None = "vit", size_quantile: float = 0.8,
+def assign_splits(rows: list[dict], held_out_family: str | None = "vit", ood_size_min_params: int | None = None,
                   id_fractions: Sequence[tuple[str, float]] = ID_FRACTIONS) -> list[dict]:
-    """Add ``split_id`` (shares ``id_fractions``), ``split_ood_family`` (if ``held_out_family`` is present
-    in the rows) and ``split_ood_size`` (if the networks differ in size) columns to zoo rows, in place;
-    returns ``rows``."""
+    """Add split-label columns to zoo rows, in place; returns ``rows``: ``split_id`` (expected shares
+    ``id_fractions``, :func:`id_split`), ``split_ood_family`` if ``held_out_family`` is present in the
+    rows (:func:`held_out_family_split`) and ``split_ood_size`` if ``ood_size_min_params`` is given
+    (:func:`size_split`)."""
+    if ood_size_min_params is not None and (isinstance(ood_size_min_params, bool)
+                                            or not isinstance(ood_size_min_params, int) or ood_size_min_params < 1):
+        raise ValueError(f"ood_size_min_params must be a positive integer, got {ood_size_min_params!r}")
     families = {r["family"] for r in rows}
-    n_params = {r["model_id"]: r["n_params"] for r in rows}
-    sizes = size_shift_splits(n_params, size_quantile) if len(set(n_params.values())) > 1 else {}
-    in_distribution = id_splits(n_params, id_fractions)
     for row in rows:
-        row["split_id"] = in_distribution[row["model_id"]]
+        row["split_id"] = id_split(row["model_id"], id_fractions)
         if held_out_family in families:
             row["split_ood_family"] = held_out_family_split(row["model_id"], row["family"], held_out_family)
-        if sizes:
-            row["split_ood_size"] = sizes[row["model_id"]]
+        if ood_size_min_params is not None:
+            row["split_ood_size"] = size_split(row["model_id"], row["n_params"], ood_size_min_params)
     return rows
