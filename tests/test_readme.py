@@ -25,7 +25,6 @@ def _shape(text: str) -> list[list[str]]:
             for line in text.strip().splitlines()]
 
 
-@pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
 def test_readme_python_examples_run_in_order(tmp_path, monkeypatch, capsys):
     blocks = _blocks("python")
     assert blocks and SETUP in blocks[0], "the first example must set ZOO and CIFAR (the tests swap in their own)"
