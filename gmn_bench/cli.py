@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -126,9 +127,10 @@ def _learning_rates(value: str) -> list[float]:
         raise ValueError(f"--lr-grid takes comma-separated finite positive learning rates, got {value!r}") from None
 
 
-def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None):
-    """One (task, metanet) evaluation, written to ``args.out``; ``None`` if the metanet cannot read the zoo
-    and was only implied by ``--metanet all``."""
+def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None, on_run=None):
+    """One (task, metanet) evaluation, written to ``args.out``: ``(results, line to print)``; ``results`` is
+    ``None`` if the metanet cannot read the zoo and was only implied by ``--metanet all``. ``on_run()`` after each
+    training run."""
     from .evaluation import evaluate_metanet, save_results
     from .metanets import MetanetNotApplicable
     from .tasks import get_task
@@ -138,18 +140,16 @@ def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None):
     epochs = args.epochs.get(name) if isinstance(args.epochs, dict) else args.epochs
     kept = _finished(args, task, name, epochs) if args.resume else None
     if kept is not None:
-        print(f"kept {kept[1]} (same zoo, seeds, learning rates and epochs)", flush=True)
-        return kept[0]
-    try:
+        return kept[0], f"kept {kept[1]} (same zoo, seeds, learning rates and epochs)"
+    try:  # the command's one overall bar stands for the evaluation's own bars
         result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=epochs, lr_grid=args.lr_rates,
-                                  device=args.device, progress=not args.quiet, feature_cache=cache, save_dir=save_dir)
+                                  device=args.device, progress=False, feature_cache=cache, save_dir=save_dir,
+                                  on_run=on_run)
     except MetanetNotApplicable as e:
         if args.metanet != "all":
             raise
-        print(f"skipped {name} on {task_name}: {e}", flush=True)
-        return None
-    print(f"wrote {save_results(result, task, args.out)}", flush=True)
-    return result
+        return None, f"skipped {name} on {task_name}: {e}"
+    return result, f"wrote {save_results(result, task, args.out)}"
 
 
 def _finished(args, task, name: str, epochs: int | None):
@@ -172,17 +172,66 @@ def _finished(args, task, name: str, epochs: int | None):
     return (old, path) if same else None
 
 
-def _evaluate_worker(args, task_name: str, name: str):
-    """:func:`_evaluate_job` in a worker process of ``--workers``: its own threads and allocator settings."""
+def _evaluate_worker(args, task_name: str, name: str, runs_done):
+    """:func:`_evaluate_job` in a worker process of ``--workers``: its own threads and allocator settings; each
+    finished training run is put on the queue ``runs_done``."""
     keep_freed_memory()
     torch.set_num_threads(args.threads or 1)
-    return _evaluate_job(args, task_name, name)
+    return _evaluate_job(args, task_name, name, on_run=partial(runs_done.put, (task_name, name)))
+
+
+def _run_jobs(args, jobs: list[tuple[str, str]]) -> list:
+    """The results of the (task, metanet) ``jobs`` in order (``None``: skipped), run here or in ``args.workers``
+    processes, with one overall bar over their training runs and a line per finished job (none with ``--quiet``)."""
+    from .evaluation import planned_runs
+    from .progress import OverallProgress
+
+    planned = {job: planned_runs(job[1], args.seeds, len(args.lr_rates)) for job in jobs}
+    ticked, results = Counter(), {}
+    with OverallProgress(sum(planned.values()), "run", "evaluate", quiet=args.quiet) as progress:
+        def tick(job):
+            ticked[job] += 1
+            progress.advance()
+
+        def finish(job, outcome):
+            results[job], line = outcome
+            left = planned[job] - ticked[job]  # a kept result's runs, or a skipped metanet's
+            progress.advance(left) if results[job] is not None else progress.drop(left)
+            progress.line(line)
+
+        if args.workers == 1:
+            cache: dict = {}
+            for job in jobs:
+                finish(job, _evaluate_job(args, *job, cache=cache, on_run=partial(tick, job)))
+        else:
+            _run_in_workers(args, jobs, tick, finish)
+    return [results[job] for job in jobs]
+
+
+def _run_in_workers(args, jobs: list[tuple[str, str]], tick, finish) -> None:
+    """Each job in its own process, ``args.workers`` at a time, taken in order (spawned: torch is not fork-safe);
+    ``tick(job)`` for each finished training run, then ``finish(job, outcome)`` for each finished job."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing import get_context
+    from queue import Empty
+
+    context = get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(min(args.workers, len(jobs)), mp_context=context) as pool:
+        runs_done = manager.Queue()
+        futures = {pool.submit(_evaluate_worker, args, *job, runs_done): job for job in jobs}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            while True:  # a worker puts its runs on the queue before its job is done
+                try:
+                    tick(runs_done.get_nowait())
+                except Empty:
+                    break
+            for future in done:
+                finish(futures[future], future.result())
 
 
 def _cmd_evaluate(args) -> int:
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
     from .evaluation import LR_GRID, comparison_table
     from .metanets import METANETS
     from .tasks import TASKS, get_task
@@ -196,13 +245,7 @@ def _cmd_evaluate(args) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     try:
-        if args.workers == 1:
-            cache: dict = {}
-            results = [_evaluate_job(args, *job, cache=cache) for job in jobs]
-        else:  # one process per job, the pool's workers take them in order (spawned: torch is not fork-safe)
-            args.quiet = True
-            with ProcessPoolExecutor(min(args.workers, len(jobs)), mp_context=get_context("spawn")) as pool:
-                results = list(pool.map(_evaluate_worker, [args] * len(jobs), *zip(*jobs)))
+        results = _run_jobs(args, jobs)
     finally:
         torch.set_num_threads(threads)
     results = [r for r in results if r is not None]
@@ -315,9 +358,10 @@ def main(argv=None) -> int:
     ev.add_argument("--threads", type=_count(1), default=None,
                     help="torch CPU threads (default: torch's choice; 1 per worker with --workers)")
     ev.add_argument("--workers", type=_count(1), default=1,
-                    help="(task, metanet) evaluations run at once, each in its own process (no progress bars; "
-                         "the results are the same as one by one)")
-    ev.add_argument("--quiet", action="store_true", help="no progress bars")
+                    help="(task, metanet) evaluations run at once, each in its own process (the results are the "
+                         "same as one by one)")
+    ev.add_argument("--quiet", action="store_true",
+                    help="no progress: neither the overall bar (runs done, time elapsed and left) nor a line per result")
     ev.add_argument("--resume", action="store_true",
                     help="keep the results already in --out of the same zoo, seeds, learning rates and epochs "
                          "(an interrupted run goes on where it stopped)")

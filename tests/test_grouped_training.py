@@ -45,7 +45,10 @@ def test_grouped_training_matches_one_by_one(data, spec, optimizer):
                     # the key bias shifts every attention logit of a query equally: its true gradient is 0,
                     # and Adam's g / sqrt(v) turns the rounding noise left in its place into lr-sized steps
                     continue
-                torch.testing.assert_close(s2[name], s1[name], atol=1e-4, rtol=1e-4, msg=name)
+                # Adam-type steps are g / sqrt(v) (about lr in size whatever g is), so float rounding in a small
+                # gradient moves a weight by up to ~1% of lr (0.01-0.02 here) more than SGD's lr * g does
+                atol = 1e-4 if optimizer == "sgd" else 5e-4
+                torch.testing.assert_close(s2[name], s1[name], atol=atol, rtol=1e-4, msg=name)
 
 
 @pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
