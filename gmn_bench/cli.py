@@ -196,7 +196,10 @@ def _run_jobs(args, jobs: list[tuple[str, str]]) -> list:
         def finish(job, outcome):
             results[job], line = outcome
             left = planned[job] - ticked[job]  # a kept result's runs, or a skipped metanet's
-            progress.advance(left) if results[job] is not None else progress.drop(left)
+            if results[job] is None:
+                progress.drop(left)
+            else:
+                progress.advance(left)
             progress.line(line)
 
         if args.workers == 1:
