@@ -6,7 +6,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from multiprocessing import get_context
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -142,9 +142,10 @@ def _learning_rates(value: str) -> list[float]:
         raise ValueError(f"--lr-grid takes comma-separated finite positive learning rates, got {value!r}") from None
 
 
-def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None):
-    """One (task, metanet) evaluation, written to ``args.out``; ``None`` if the metanet cannot read the zoo
-    and was only implied by ``--metanet all``."""
+def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None, on_run=None):
+    """One (task, metanet) evaluation, written to ``args.out``: ``(results, line to print)``; ``results`` is
+    ``None`` if the metanet cannot read the zoo and was only implied by ``--metanet all``. ``on_run()`` after each
+    training run."""
     from .evaluation import evaluate_metanet, save_results
     from .metanets import MetanetNotApplicable
     from .tasks import get_task
@@ -154,18 +155,16 @@ def _evaluate_job(args, task_name: str, name: str, cache: dict | None = None):
     epochs = args.epochs.get(name) if isinstance(args.epochs, dict) else args.epochs
     kept = _finished(args, task, name, epochs) if args.resume else None
     if kept is not None:
-        print(f"kept {kept[1]} (same zoo, seeds, learning rates and epochs)", flush=True)
-        return kept[0]
-    try:
+        return kept[0], f"kept {kept[1]} (same zoo, seeds, learning rates and epochs)"
+    try:  # the command's one overall bar stands for the evaluation's own bars
         result = evaluate_metanet(task, name, seeds=range(args.seeds), epochs=epochs, lr_grid=args.lr_rates,
-                                  device=args.device, progress=not args.quiet, feature_cache=cache, save_dir=save_dir)
+                                  device=args.device, progress=False, feature_cache=cache, save_dir=save_dir,
+                                  on_run=on_run)
     except MetanetNotApplicable as e:
         if args.metanet != "all":
             raise
-        print(f"skipped {name} on {task_name}: {e}", flush=True)
-        return None
-    print(f"wrote {save_results(result, task, args.out)}", flush=True)
-    return result
+        return None, f"skipped {name} on {task_name}: {e}"
+    return result, f"wrote {save_results(result, task, args.out)}"
 
 
 def _finished(args, task, name: str, epochs: int | None):
@@ -191,11 +190,12 @@ def _finished(args, task, name: str, epochs: int | None):
     return (old, path) if same else None
 
 
-def _evaluate_worker(args, task_name: str, name: str):
-    """:func:`_evaluate_job` in a worker process of ``--workers``: its own threads and allocator settings."""
+def _evaluate_worker(args, task_name: str, name: str, runs_done):
+    """:func:`_evaluate_job` in a worker process of ``--workers``: its own threads and allocator settings; each
+    finished training run is put on the queue ``runs_done``."""
     keep_freed_memory()
     torch.set_num_threads(args.threads or 1)
-    return _evaluate_job(args, task_name, name)
+    return _evaluate_job(args, task_name, name, on_run=partial(runs_done.put, (task_name, name)))
 
 
 def _results_path(args, task_name: str, name: str) -> Path:
@@ -210,22 +210,70 @@ def _worker_signals() -> None:
 
 
 def _worker_job(item):
-    index, args, task_name, name = item
-    return index, _evaluate_worker(args, task_name, name)
+    index, args, task_name, name, runs_done = item
+    return index, _evaluate_worker(args, task_name, name, runs_done)
 
 
 def _run_jobs(args, jobs: list[tuple[str, str]], finished: dict[int, object]) -> None:
-    """Run every job, recording ``finished[job index] = results`` as each ends (in ``--workers``
-    processes, which Ctrl-C in the main process stops)."""
-    if args.workers == 1:
-        cache: dict = {}
-        for index, job in enumerate(jobs):
-            finished[index] = _evaluate_job(args, *job, cache=cache)
-        return
-    args.quiet = True  # the pool's workers take the jobs in order (spawned: torch is not fork-safe)
-    with get_context("spawn").Pool(min(args.workers, len(jobs)), initializer=_worker_signals) as pool:
-        for index, result in pool.imap_unordered(_worker_job, [(i, args, *job) for i, job in enumerate(jobs)]):
-            finished[index] = result
+    """Run every (task, metanet) job, here or in ``args.workers`` processes (which Ctrl-C in the main process
+    stops), recording ``finished[job index] = results`` (``None``: skipped) as each ends, with one overall bar
+    over their training runs and a line per finished job (none with ``--quiet``)."""
+    from .evaluation import planned_runs
+    from .progress import OverallProgress
+
+    planned = {job: planned_runs(job[1], args.seeds, len(args.lr_rates)) for job in jobs}
+    ticked = Counter()
+    with OverallProgress(sum(planned.values()), "run", "evaluate", quiet=args.quiet) as progress:
+        def tick(job):
+            ticked[job] += 1
+            progress.advance()
+
+        def finish(index, outcome):
+            finished[index], line = outcome
+            left = planned[jobs[index]] - ticked[jobs[index]]  # a kept result's runs, or a skipped metanet's
+            if finished[index] is None:
+                progress.drop(left)
+            else:
+                progress.advance(left)
+            progress.line(line)
+
+        if args.workers == 1:
+            cache: dict = {}
+            for index, job in enumerate(jobs):
+                finish(index, _evaluate_job(args, *job, cache=cache, on_run=partial(tick, job)))
+        else:
+            _run_in_workers(args, jobs, tick, finish)
+
+
+def _run_in_workers(args, jobs: list[tuple[str, str]], tick, finish) -> None:
+    """Each job in its own process, ``args.workers`` at a time, taken in order (spawned: torch is not fork-safe);
+    ``tick(job)`` for each finished training run, then ``finish(job index, outcome)`` for each finished job."""
+    from multiprocessing import TimeoutError, get_context
+
+    context = get_context("spawn")
+    with context.Manager() as manager, \
+            context.Pool(min(args.workers, len(jobs)), initializer=_worker_signals) as pool:
+        runs_done = manager.Queue()
+        outcomes = pool.imap_unordered(_worker_job, [(i, args, *job, runs_done) for i, job in enumerate(jobs)])
+        for _ in jobs:
+            while True:
+                try:
+                    index, outcome = outcomes.next(timeout=1.0)
+                    break
+                except TimeoutError:
+                    _drain(runs_done, tick)
+            _drain(runs_done, tick)  # a worker puts its runs on the queue before its job is done
+            finish(index, outcome)
+
+
+def _drain(queue, tick) -> None:
+    from queue import Empty
+
+    while True:
+        try:
+            tick(queue.get_nowait())
+        except Empty:
+            return
 
 
 def _interrupted(args, jobs: list[tuple[str, str]], finished: dict[int, object], started: float) -> str:
@@ -390,9 +438,10 @@ def main(argv=None) -> int:
     ev.add_argument("--threads", type=_count(1), default=None,
                     help="torch CPU threads (default: torch's choice; 1 per worker with --workers)")
     ev.add_argument("--workers", type=_count(1), default=1,
-                    help="(task, metanet) evaluations run at once, each in its own process (no progress bars; "
-                         "the results are the same as one by one)")
-    ev.add_argument("--quiet", action="store_true", help="no progress bars")
+                    help="(task, metanet) evaluations run at once, each in its own process (the results are the "
+                         "same as one by one)")
+    ev.add_argument("--quiet", action="store_true",
+                    help="no progress: neither the overall bar (runs done, time elapsed and left) nor a line per result")
     ev.add_argument("--resume", action="store_true",
                     help="keep the results already in --out of the same zoo, seeds, learning rates and epochs "
                          "(an interrupted run goes on where it stopped)")

@@ -6,8 +6,12 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="gmn-bench-hf-cache-"))
 
-# The real CIFAR-10 subset (Hub layout) that sits beside the checkout, here and in CI.
-CIFAR = Path(os.environ.get("GMN_BENCH_CIFAR", Path(__file__).resolve().parents[2] / "shared" / "cifar10-subset"))
+# The CIFAR-10 slice shipped with the tests (Hub layout of uoft-cs/cifar10, 1,000 train / 500 test real images,
+# class-balanced; scripts/make_cifar10_slice.py regenerates it): every test that reads CIFAR-10 images reads it.
+CIFAR = Path(__file__).resolve().parent / "data" / "cifar10-slice"
+# The full training set, for the checks marked `full_data` only (deselected by default: `pytest -m full_data`).
+FULL_CIFAR = Path(os.environ.get("GMN_BENCH_FULL_CIFAR",
+                                 Path(__file__).resolve().parents[2] / "shared" / "cifar10-fulltrain"))
 
 # The small real zoo the tests read (72 networks of every family, checkpoints 0/1/3, 9 id test networks).
 # Tests never rely on the embedded default zoo being small.

@@ -13,7 +13,7 @@ from gmn_bench import build_model, make_row, write_zoo
 from gmn_bench.cli import main
 from gmn_bench.evaluation import (FittedMetanet, Objective, Results, ResultsFormatError, SklearnPredictor,
                                   comparison_table, evaluate_metanet, featurize_splits, predict, save_results,
-                                  train_seed, validate_results)
+                                  planned_runs, train_seed, validate_results)
 from gmn_bench.evaluation.stats import paired_difference
 from gmn_bench.metanets import StatNN
 from gmn_bench.tasks import TaskInputError, get_task
@@ -263,7 +263,7 @@ def test_cli_all_skips_metanets_that_cannot_read_the_zoo(tmp_path, capsys, monke
     for name in set(METANETS) - {"statnn-gbt", "flatmlp"}:  # keep it short: one metanet that applies, one that does not
         monkeypatch.delitem(METANETS, name)
     assert main(["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "all", "--seeds", "1",
-                 "--out", str(tmp_path), "--quiet"]) == 0
+                 "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "skipped flatmlp on accuracy-prediction: flatmlp reads one architecture" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["accuracy-prediction__statnn-gbt.json",
@@ -287,6 +287,34 @@ def test_cli_workers_run_jobs_in_processes_with_the_same_results(tmp_path, capsy
         one, two = Results.load(tmp_path / "1" / name), Results.load(tmp_path / "2" / name)
         assert [s.predictions for s in one.per_seed] == [s.predictions for s in two.per_seed]
     assert [s.best_epoch for s in Results.load(tmp_path / "2" / "accuracy-prediction__statnn.json").per_seed] == [1, 1]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_cli_shows_one_overall_bar_and_a_line_per_result_and_quiet_shows_nothing(tmp_path, capsys, workers):
+    """One bar over every training run of the request (statnn: 2 learning rates on seed 0, then seed 1; the
+    deterministic constant: 1 run), with time elapsed and left, and one line per finished result; --quiet: none."""
+    common = ["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "statnn,constant",
+              "--seeds", "2", "--epochs", "1", "--lr-grid", "1e-3,3e-3", "--workers", workers]
+    assert main([*common, "--out", str(tmp_path / "shown")]) == 0
+    shown = capsys.readouterr()
+    lines = shown.out[:shown.out.index("accuracy-prediction: mean")].strip().splitlines()
+    assert sorted(lines) == [f"wrote {tmp_path / 'shown' / f'accuracy-prediction__{m}.json'}"  # as they finish
+                             for m in ("constant", "statnn")]
+    final = shown.err.replace("\r", "\n").strip().splitlines()[-1]
+    assert final.startswith("evaluate: 100%") and "4/4 runs" in final and "elapsed" in final and "left" in final
+    assert "Generating" not in shown.err and "seed" not in shown.err  # no datasets bars, no per-epoch bars
+    assert main([*common, "--out", str(tmp_path / "quiet"), "--quiet"]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == "" and quiet.out.lstrip().startswith("accuracy-prediction: mean")
+    assert quiet.out[quiet.out.index("accuracy-prediction: mean"):] == shown.out[shown.out.index("accuracy-prediction: mean"):]
+
+
+def test_planned_runs_counts_the_runs_evaluate_metanet_makes(task):
+    runs = []
+    evaluate_metanet(task, "statnn", seeds=[0, 1, 2], epochs=1, lr_grid=[1e-3, 3e-3], progress=False,
+                     on_run=lambda: runs.append(1))
+    evaluate_metanet(task, "constant", seeds=[0, 1, 2], progress=False, on_run=lambda: runs.append(2))
+    assert runs == [1] * 4 + [2] and planned_runs("statnn", 3, 2) == 4 and planned_runs("constant", 3, 2) == 1
 
 
 def test_the_protocol_steps_once_per_batch_over_its_micro_batches(task, monkeypatch):
@@ -314,7 +342,7 @@ def test_the_protocol_steps_once_per_batch_over_its_micro_batches(task, monkeypa
 
 def test_cli_resume_keeps_finished_results_of_the_same_request_only(tmp_path, capsys):
     common = ["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "statnn,constant",
-              "--epochs", "1", "--lr-grid", "1e-3", "--out", str(tmp_path), "--quiet", "--resume"]
+              "--epochs", "1", "--lr-grid", "1e-3", "--out", str(tmp_path), "--resume"]
     assert main([*common, "--seeds", "2"]) == 0
     first = capsys.readouterr().out
     assert "kept" not in first and first.count("wrote") == 2

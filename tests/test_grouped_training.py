@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 MLP = {"family": "mlp", "depth": 1, "width": 16, "activation": "gelu"}
 CNN = {"family": "cnn", "channels": [4, 8], "kernel_size": 3, "pooling": "max", "activation": "relu", "batchnorm": False}
 VIT = {"family": "vit", "patch_size": 8, "dim": 16, "depth": 1, "heads": 2, "mlp_ratio": 2, "pool": "cls"}
-needs_cifar = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
 
 
 def _hparams(optimizer, n=3):
@@ -31,7 +30,6 @@ def data():
     return load_cifar10(str(CIFAR), "train", limit=128), load_cifar10(str(CIFAR), "test", limit=64)
 
 
-@needs_cifar
 @pytest.mark.parametrize("spec,optimizer", [(MLP, "adam"), (MLP, "sgd"), (CNN, "sgd"), (CNN, "adamw"), (VIT, "adamw")])
 def test_grouped_training_matches_one_by_one(data, spec, optimizer):
     hparams = _hparams(optimizer)
@@ -47,7 +45,10 @@ def test_grouped_training_matches_one_by_one(data, spec, optimizer):
                     # the key bias shifts every attention logit of a query equally: its true gradient is 0,
                     # and Adam's g / sqrt(v) turns the rounding noise left in its place into lr-sized steps
                     continue
-                torch.testing.assert_close(s2[name], s1[name], atol=1e-4, rtol=1e-4, msg=name)
+                # Adam-type steps are g / sqrt(v) (about lr in size whatever g is), so float rounding in a small
+                # gradient moves a weight by up to ~1% of lr (0.01-0.02 here) more than SGD's lr * g does
+                atol = 1e-4 if optimizer == "sgd" else 5e-4
+                torch.testing.assert_close(s2[name], s1[name], atol=atol, rtol=1e-4, msg=name)
 
 
 @pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
@@ -100,7 +101,6 @@ def test_device_selection(monkeypatch):
     assert resolve_device("auto") == "cuda" and resolve_device("cuda") == "cuda"
 
 
-@needs_cifar
 def test_grouped_build_gives_the_one_by_one_zoo(tmp_path):
     cnn = load_recipe(ROOT / "builders" / "cifar10-cnn")
     recipe = replace(cnn, name="grouped-test", checkpoint_epochs=(0, 1),

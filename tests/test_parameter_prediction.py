@@ -21,7 +21,6 @@ from gmn_bench.tasks.parameter_prediction import (TEST_SPLITS, ParameterPredicti
                                                   recompute_batchnorm, save_predictions)
 from gmn_bench.nets.training import accuracy_and_loss
 
-needs_cifar = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +111,6 @@ def test_computational_graph_follows_the_data_flow():
     assert computational_graph(SPECS["resnet"]).data.num_edges > graph.data.num_edges  # virtual edges added
 
 
-@needs_cifar
 def test_a_few_ghn_steps_reduce_its_training_loss():
     images, labels = load_cifar10(str(CIFAR), "train", limit=32)
     specs = [SPECS["mlp"], SPECS["cnn"]]
@@ -143,7 +141,6 @@ def test_ghn_training_is_deterministic():
     assert all(torch.equal(predictions[0][k], predictions[1][k]) for k in predictions[0])
 
 
-@needs_cifar
 def test_finetune_follows_the_recorded_hyperparameters_and_learns():
     images, labels = load_cifar10(str(CIFAR), "train", limit=256)
     torch.manual_seed(0)
@@ -166,7 +163,6 @@ def cli_run(tmp_path_factory):
     return code, out
 
 
-@needs_cifar
 def test_cli_end_to_end(cli_run, task):
     code, out = cli_run
     assert code == 0
@@ -191,7 +187,6 @@ def test_cli_end_to_end(cli_run, task):
     assert sorted(only_id) == task.ids("id") and all(only_id[m] == rescored[m] for m in only_id)
 
 
-@needs_cifar
 def test_trained_zoo_weights_score_clearly_above_random_init(cli_run):
     metrics = json.loads((cli_run[1] / "results.json").read_text())["metrics"]
     for split in TEST_SPLITS:

@@ -1,4 +1,4 @@
-"""train_network on the real CIFAR-10 subset: determinism, checkpoints, metrics, learning."""
+"""train_network on the CIFAR-10 test slice: determinism, checkpoints, metrics, learning."""
 
 import pytest
 import torch
@@ -7,7 +7,6 @@ from gmn_bench.nets.cifar import load_cifar10, normalize
 from gmn_bench.nets.training import augment, train_network
 from conftest import CIFAR
 
-pytestmark = pytest.mark.skipif(not CIFAR.is_dir(), reason=f"CIFAR-10 subset not found at {CIFAR}")
 
 MLP = {"family": "mlp", "depth": 1, "width": 32}
 CNN = {"family": "cnn", "channels": [8, 16], "batchnorm": True}

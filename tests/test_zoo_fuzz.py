@@ -32,7 +32,8 @@ def _weights_edit(data, weights: bytes) -> bytes:
     if edit == "truncate":
         return weights[: data.draw(st.integers(0, len(weights) - 1))]
     if edit == "nan":
-        state[name].view(-1)[0] = math.nan
+        if state[name].is_floating_point():  # an integer tensor (num_batches_tracked) has no NaN: left as it is
+            state[name].view(-1)[0] = math.nan
     elif edit == "int":
         state[name] = state[name].long()
     elif edit == "drop":

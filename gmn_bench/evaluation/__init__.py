@@ -32,10 +32,10 @@ from .results import (
     results_schema,
     validate_results,
 )
-from .run import DEFAULT_SEEDS, LR_GRID, evaluate_metanet, resolve_metanet, save_results
+from .run import DEFAULT_SEEDS, LR_GRID, evaluate_metanet, planned_runs, resolve_metanet, save_results
 
 __all__ = ["DEFAULT_SEEDS", "LR_GRID", "PARAMETER_PREDICTION_SCHEMA_ID", "RESULTS_SCHEMA_ID", "FittedMetanet",
            "MetanetInfo", "Objective", "Results", "ResultsFormatError", "SeedResult", "SklearnPredictor", "Summary",
            "Tuning", "ZooRef", "comparison_table", "evaluate_metanet", "featurize_splits", "parameter_prediction_table",
-           "plot_results", "predict", "resolve_metanet", "results_schema", "run_parameter_prediction", "save_results",
+           "planned_runs", "plot_results", "predict", "resolve_metanet", "results_schema", "run_parameter_prediction", "save_results",
            "summarize_networks", "train_seed", "validate_results"]

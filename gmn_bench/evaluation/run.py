@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -60,15 +60,19 @@ def _mean_score(scores: Sequence[float]) -> float:
 
 def _train_torch(cls: type[TorchMetanet], task: Task, seeds: Sequence[int], epochs: int, lr_grid: Sequence[float],
                  device: str, hparams: Mapping[str, Any], progress: bool, feature_cache: dict | None,
-                 save_dir: Path | None) -> tuple[list, MetanetInfo, dict, Tuning]:
+                 save_dir: Path | None, on_run: Callable[[], None]) -> tuple[list, MetanetInfo, dict, Tuning]:
     objective = Objective.for_task(task)
     data = featurize_splits(cls(out_dim=objective.out_dim, **hparams), task, progress, feature_cache)
-    first = {lr: train_seed(cls, hparams, task, data, objective, seeds[0], epochs, lr, device, progress)
-             for lr in lr_grid}
+
+    def run(seed: int, lr: float):
+        out = train_seed(cls, hparams, task, data, objective, seed, epochs, lr, device, progress)
+        on_run()
+        return out
+
+    first = {lr: run(seeds[0], lr) for lr in lr_grid}
     validation = [{"value": lr, "mean": _mean_score([first[lr][-1]]), "per_seed": [first[lr][-1]]} for lr in lr_grid]
     chosen = max(validation, key=lambda v: v["mean"])["value"]  # max keeps the first of equal scores
-    runs = {chosen: [first[chosen]] + [train_seed(cls, hparams, task, data, objective, s, epochs, chosen, device,
-                                                  progress) for s in seeds[1:]]}
+    runs = {chosen: [first[chosen]] + [run(s, chosen) for s in seeds[1:]]}
     if save_dir is not None:
         for result, fitted, _ in runs[chosen]:
             fitted.save(save_dir / f"seed-{result.seed}")
@@ -98,7 +102,7 @@ def check_lr_grid(lr_grid: Sequence[float]) -> list[float]:
 def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEFAULT_SEEDS, epochs: int | None = None,
                      lr_grid: Sequence[float] = LR_GRID, device: str = "cpu", hparams: Mapping[str, Any] | None = None,
                      progress: bool = True, feature_cache: dict | None = None,
-                     save_dir: str | Path | None = None) -> Results:
+                     save_dir: str | Path | None = None, on_run: Callable[[], None] | None = None) -> Results:
     """:class:`Results` of ``metanet`` (registry name or :class:`~gmn_bench.metanets.Metanet`
     subclass) built with ``hparams`` on ``task``.
 
@@ -109,7 +113,10 @@ def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEF
     Scikit-learn metanets fit once per seed. A deterministic metanet runs ``seeds[0]`` only.
     Raises :class:`~gmn_bench.metanets.MetanetNotApplicable` if the metanet cannot read the zoo.
     ``feature_cache``: a dict kept across calls on one zoo so rows are featurized only once.
+    ``progress``: this call's own bars (featurizing, epochs); ``on_run()`` is called after each
+    training run (:func:`planned_runs` counts them), for a caller's overall progress.
     """
+    on_run = on_run or (lambda: None)
     start = time.perf_counter()
     cls = resolve_metanet(metanet)
     hparams = dict(hparams or {})
@@ -125,15 +132,27 @@ def evaluate_metanet(task: Task, metanet: str | type, seeds: Sequence[int] = DEF
     if issubclass(cls, TorchMetanet):
         epochs = cls.default_epochs if epochs is None else epochs
         per_seed, info, protocol, tuning = _train_torch(cls, task, seeds, epochs, lr_grid, device, hparams, progress,
-                                                        feature_cache, Path(save_dir) if save_dir else None)
+                                                        feature_cache, Path(save_dir) if save_dir else None, on_run)
     else:
         metanet_obj = cls(**hparams)
         features = {s: featurize_matrix(metanet_obj, task, s, progress, feature_cache) for s in ("train", "test")}
-        per_seed = [fit_seed(metanet_obj, task, features, s)[0] for s in seeds]
+        per_seed = []
+        for seed in seeds:
+            per_seed.append(fit_seed(metanet_obj, task, features, seed)[0])
+            on_run()
         info, tuning = MetanetInfo(cls.name, None, metanet_obj.hparams(), code_fingerprint(cls), cls.track), None
         protocol = {"fit": "training split", "model_selection": "none"}
     return Results.build(task, zoo_fingerprint(task.zoo, task.revision), info, protocol, tuning, per_seed,
                          cls.deterministic, time.perf_counter() - start)
+
+
+def planned_runs(metanet: str | type, n_seeds: int, n_rates: int) -> int:
+    """The number of training runs :func:`evaluate_metanet` makes for ``metanet`` with ``n_seeds`` seeds and a
+    grid of ``n_rates`` learning rates: a torch metanet trains at every rate on the first seed, then at the chosen
+    rate on each other seed; a scikit-learn metanet fits once per seed; a deterministic metanet has one seed."""
+    cls = resolve_metanet(metanet)
+    seeds = 1 if cls.deterministic else n_seeds
+    return n_rates + seeds - 1 if issubclass(cls, TorchMetanet) else seeds
 
 
 def save_results(results: Results, task: Task, out_dir: str | Path) -> Path:

@@ -104,7 +104,7 @@ def _notes(entry: Entry, stats: EntryStatistics) -> str:
 def render_markdown(board: Board) -> str:
     """The board as Markdown: the rules, then one table per task (and the rejected folders, if any)."""
     lines = ["# gmn-bench leaderboard", "", "Rebuilt by `gmn-bench leaderboard`; do not edit by hand. To enter, run "
-             "`gmn-bench submit` (see the project README, section Leaderboard).", "", RULES, ""]
+             "`gmn-bench submit` (see docs/leaderboard.md in the repository).", "", RULES, ""]
     if not board.tasks:
         lines += ["No submissions yet.", ""]
     for task, entries in board.tasks.items():
@@ -259,7 +259,7 @@ def render_html(board: Board) -> str:
             f"<title>gmn-bench leaderboard</title><style>{_CSS}</style></head><body>"
             "<h1>gmn-bench leaderboard</h1>"
             f"<p class=\"rules\">{html.escape(RULES)}</p>{tables}{plot}"
-            "<p>Submit with <code>gmn-bench submit</code>; see the project README.</p>"
+            "<p>Submit with <code>gmn-bench submit</code>; see docs/leaderboard.md in the repository.</p>"
             f"<script>{_JS}</script></body></html>\n")
 
 

@@ -16,7 +16,10 @@ def load_cifar10(source: str = "uoft-cs/cifar10", split: str = "train", limit: i
     """
     import datasets
 
-    ds = datasets.load_dataset(source, split=split)
+    from ..progress import quiet_datasets
+
+    with quiet_datasets():
+        ds = datasets.load_dataset(source, split=split)
     if limit is not None:
         ds = ds.select(range(min(limit, len(ds))))
     images = np.stack([np.asarray(img.convert("RGB")) for img in ds["img"]])

@@ -46,6 +46,7 @@ from tqdm.auto import tqdm
 from ..nets.architectures import build_model
 from ..nets.cifar import load_cifar10, normalize
 from ..nets.training import OPTIMIZERS, accuracy_and_loss, prepare_data, train_epoch
+from ..progress import quiet_datasets
 from ..zoo.default import DEFAULT_ZOO
 from ..zoo.weights import to_module
 from .checks import TaskInputError
@@ -188,7 +189,8 @@ class ParameterPredictionTask(BaseTask):
         keep = set(train["model_id"])
         for config in TEST_SPLITS[1:]:
             keep &= set(self._configs[config]["train"]["model_id"])
-        return InputRows(train.filter(lambda m: m in keep, input_columns="model_id"), track)
+        with quiet_datasets():
+            return InputRows(train.filter(lambda m: m in keep, input_columns="model_id"), track)
 
     def check(self, predictions: Predictions | str | Path, split: str | None = None) -> dict[str, dict[str, torch.Tensor]]:
         """Validated predictions (a mapping, or a folder of safetensors files) of the networks of

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..nets.architectures import count_parameters, spec_to_json
+from ..progress import quiet_datasets
 from .card import Card, read_card, write_card
 from .checks import check_row, check_rows
 from .errors import ZooFormatError, ZooRowError, ZooUnavailableError  # noqa: F401  (re-exported)
@@ -194,7 +195,8 @@ def _split(data, split: str, config: str, name: str):
 
 def _load(path: str, name: str, config: str, **kwargs):
     try:  # split sizes are verified by _check_loaded, with a clearer message
-        return datasets.load_dataset(path, name=config, verification_mode="no_checks", **kwargs)
+        with quiet_datasets():
+            return datasets.load_dataset(path, name=config, verification_mode="no_checks", **kwargs)
     except (ValueError, OSError, TypeError, KeyError, datasets.exceptions.DatasetsError, pa.ArrowException) as e:
         raise ZooFormatError(f"could not read zoo {name} (config={config}): {e.__cause__ or e}") from e
 
