@@ -118,9 +118,13 @@ def train_task_ghn(task: ParameterPredictionTask, ghn: str, train_steps: int, se
     return model.eval(), record
 
 
-def summarize_networks(task: ParameterPredictionTask, per_split: Mapping[str, Scores]) -> dict:
+def summarize_networks(task: ParameterPredictionTask, scores: Scores | Mapping[str, Scores]) -> dict:
     """``{source: {split: {"mean", "std", "ci_low", "ci_high", "n", "n_architectures",
-    "single_class", "interval"}}}`` over the networks of each test split (see the module docstring)."""
+    "single_class", "interval"}}}`` over the networks of each test split (see the module docstring).
+    ``scores``: ``{split: scores}`` (each split's own predictions) or one ``scores`` of every test
+    network (the same predictions for every split), as :meth:`ParameterPredictionTask.evaluate` gives."""
+    per_split = scores if set(scores) <= set(TEST_SPLITS) else {
+        split: {m: scores[m] for m in task.ids(split)} for split in TEST_SPLITS}
     sources = [s for s in WEIGHT_SOURCES if s in next(iter(per_split["id"].values()))]
     out: dict = {source: {} for source in sources}
     for source in sources:
