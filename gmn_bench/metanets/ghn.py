@@ -20,6 +20,10 @@
 the hypernetwork. Unlike the scalar-task metanets (``featurize(row)`` / ``forward(batch)`` ->
 ``[num_graphs, out_dim]``), a hypernetwork maps architectures to parameters: ``GHN.forward(specs)``
 returns one differentiable ``name -> tensor`` dict per spec and ``GHN.predict(spec)`` a detached one.
+
+:func:`predict_parameters` gives any fx-traceable CIFAR-10 module a full ``state_dict`` from a GHN,
+by default the one that ships with the package (:meth:`GHN.from_pretrained`, trained by
+``scripts/train_pretrained_ghn.py``; its ``metanet.json`` records how and its measured quality).
 """
 from __future__ import annotations
 
@@ -33,12 +37,12 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 from torch import fx, nn
 from torch.func import functional_call
 from torch.fx.passes.shape_prop import ShapeProp
-from safetensors.torch import load_file
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import MessagePassing
 from tqdm.auto import tqdm
@@ -133,7 +137,7 @@ def module_graph(module: nn.Module, max_distance: int = 50, spec: Mapping[str, A
     :class:`ArchGraph`: nodes are tensor operations (shape plumbing such as ``x.shape`` dropped),
     real edges follow the data flow and virtual edges join nodes within ``max_distance`` hops;
     ``edge_attr = [1/distance, forward, backward]``. Raises ``ValueError`` when the module cannot be
-    traced or a parameter is used by no traced operation (e.g. inside a leaf module's submodule)."""
+    traced or a parameter is used by no traced operation."""
     module = copy.deepcopy(module).eval()
     try:
         traced = fx.symbolic_trace(module)
