@@ -6,12 +6,14 @@ import signal
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import torch
 
 from .intake import integer_text, json_loads
+from .evaluation.parameter_prediction import DEFAULT_CACHE
 from .memory import keep_freed_memory
 from .nets.precision import PRECISIONS
 from .zoo.default import DEFAULT_ZOO
@@ -88,19 +90,55 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_parameter_prediction(args) -> int:
+    from .build.recipes import load_recipe
     from .evaluation import parameter_prediction_table, run_parameter_prediction
     from .tasks import ParameterPredictionTask
 
     task = ParameterPredictionTask(args.zoo, data=args.data, test_limit=args.test_limit,
                                    finetune_epochs=args.finetune_epochs, finetune_limit=args.finetune_limit,
                                    seed=args.seed)
-    results = run_parameter_prediction(task, args.out, predictions=args.predictions, train_steps=args.train_steps,
-                                       train_limit=args.train_limit, seed=args.seed, progress=not args.quiet)
+    recipe = load_recipe(args.recipe) if args.recipe else None
+    with _torch_threads(args.threads):
+        results = run_parameter_prediction(task, args.out, predictions=args.predictions, train_steps=args.train_steps,
+                                           train_limit=args.train_limit, seed=args.seed, recipe=recipe,
+                                           cache=args.cache, progress=not args.quiet)
     print(f"CIFAR-10 test accuracy ({results['metanet']['name']}): mean ± std over the n networks of each test "
-          "split [95% CI over the networks]")
+          "split [95% CI: * = resampling architectures, else networks] {networks predicting one class}")
     print(parameter_prediction_table(results["metrics"]))
     print(f"wrote {args.out}/results.json" + ("" if args.predictions else f" and {args.out}/predictions/"))
     return 0
+
+
+def _cmd_predict_parameters(args) -> int:
+    from safetensors.torch import save_file
+
+    from .metanets.ghn import GHN, predict_parameters
+    from .nets.architectures import SpecError, build_model
+    from .nets.factories import resolve_factory
+
+    spec = json_loads(args.spec, "--spec", ValueError, _DEFAULT_DEPTH)
+    if not isinstance(spec, dict):
+        raise ValueError(f"--spec must be a JSON object, got {args.spec!r}")
+    module = resolve_factory(args.factory, SpecError)(spec) if args.factory else build_model(spec)
+    with _torch_threads(args.threads):
+        ghn = GHN.load(args.ghn) if args.ghn else GHN.from_pretrained()
+        state = predict_parameters(module, ghn)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in state.items()}, args.out)
+    print(f"wrote {len(state)} tensors ({sum(v.numel() for v in state.values())} values) to {args.out}")
+    return 0
+
+
+@contextmanager
+def _torch_threads(threads: int | None):
+    """Run a block with ``threads`` torch CPU threads (``None``: torch's choice), restored after."""
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _cmd_submit(args) -> int:
@@ -446,20 +484,39 @@ def main(argv=None) -> int:
                     help="keep the results already in --out of the same zoo, seeds, learning rates and epochs "
                          "(an interrupted run goes on where it stopped)")
     ev.set_defaults(func=_cmd_evaluate)
-    pp = sub.add_parser("parameter-prediction",
-                        help="train the reference GHN (or score a predictions folder) on the parameter-prediction task")
+    pp = sub.add_parser("parameter-prediction", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                        help="train the reference GHNs (or score a predictions folder) on the parameter-prediction task")
     pp.add_argument("--zoo", default=str(DEFAULT_ZOO), help="zoo Hub repo id or folder (default: the embedded zoo)")
-    pp.add_argument("--data", default="uoft-cs/cifar10", help="CIFAR-10 Hub id or local folder of the same layout")
-    pp.add_argument("--test-limit", type=_count(1), default=None, help="score on the first N test images only")
+    pp.add_argument("--data", default="uoft-cs/cifar10",
+                    help="CIFAR-10 Hub id (downloaded on first use) or local folder of the same layout")
+    pp.add_argument("--test-limit", type=_count(1), default=None, help="score on the first N test images only (None = all)")
     pp.add_argument("--finetune-epochs", type=_count(0), default=1, help="fine-tuning epochs (0: no fine-tuning rows)")
     pp.add_argument("--finetune-limit", type=_count(1), default=1000, help="fine-tune on the first N training images")
-    pp.add_argument("--train-steps", type=_count(1), default=300, help="GHN training steps")
-    pp.add_argument("--train-limit", type=_count(1), default=None, help="train the GHN on the first N training images")
-    pp.add_argument("--seed", type=_count(0, _MAX_SEED), default=0)
-    pp.add_argument("--out", default="parameter-prediction", help="folder for predictions/ and results.json")
-    pp.add_argument("--predictions", default=None, help="score this folder of <model_id>.safetensors instead of the GHN")
+    pp.add_argument("--train-steps", type=_count(1), default=300, help="training steps of each GHN")
+    pp.add_argument("--train-limit", type=_count(1), default=None,
+                    help="train the GHNs on the first N training images (None = all)")
+    pp.add_argument("--recipe", default=None,
+                    help="recipe TOML or builders/<name> folder whose architecture space the GHNs train on "
+                         "(None = the zoo's train rows); test networks' architectures are always excluded")
+    pp.add_argument("--seed", type=_count(0, _MAX_SEED), default=0, help="seed of GHN training and fine-tuning")
+    pp.add_argument("--threads", type=_count(1), default=None, help="torch CPU threads (None = torch's choice)")
+    pp.add_argument("--cache", default=str(DEFAULT_CACHE),
+                    help="folder caching the reference scores (random init, trained weights) by zoo, data and settings")
+    pp.add_argument("--out", default="parameter-prediction",
+                    help="folder for the GHNs, predictions/, score logs and results.json (a rerun continues)")
+    pp.add_argument("--predictions", default=None, help="score this folder of <model_id>.safetensors instead of the GHNs")
     pp.add_argument("--quiet", action="store_true", help="no progress bars")
     pp.set_defaults(func=_cmd_parameter_prediction)
+    ppm = sub.add_parser("predict-parameters", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                         help="predict the parameters of one CIFAR-10 network with a GHN (no training)")
+    ppm.add_argument("--spec", required=True, help="JSON spec: a gmn-bench spec, or the knobs passed to --factory")
+    ppm.add_argument("--factory", default=None,
+                     help="package.module:function (decorated with gmn_bench.nets.model_factory) called with the spec; "
+                          "None = gmn_bench.build_model")
+    ppm.add_argument("--ghn", default=None, help="folder of a saved GHN (None = the shipped GHN.from_pretrained())")
+    ppm.add_argument("--out", required=True, help="safetensors file for the predicted state_dict")
+    ppm.add_argument("--threads", type=_count(1), default=None, help="torch CPU threads (None = torch's choice)")
+    ppm.set_defaults(func=_cmd_predict_parameters)
     args = parser.parse_args(argv)
     keep_freed_memory()
     if args.command == "publish" and not (args.repo_id or args.dry_run):

@@ -3,22 +3,28 @@ CIFAR-10, the GHN's outputs and training, and the command line end to end."""
 import copy
 import json
 import statistics
+from pathlib import Path
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from safetensors.torch import load_file
 from torch.func import functional_call
 
 from conftest import CIFAR, SPECS, TEST_ZOO
+from foreign_architectures import ARCHITECTURES, build
+from foreign_architectures import spec as foreign_spec
 from gmn_bench import build_model
 from gmn_bench.nets.cifar import load_cifar10, normalize
 from gmn_bench.cli import main
+from gmn_bench.build.recipes import load_recipe
 from gmn_bench.evaluation import validate_results
-from gmn_bench.metanets.ghn import GHN, computational_graph, train_ghn
+from gmn_bench.evaluation.parameter_prediction import ALL_FAMILIES, HELD_OUT, ScoreLog, training_architectures
+from gmn_bench.metanets.ghn import GHN, PRETRAINED, computational_graph, predict_parameters, train_ghn
 from gmn_bench.tasks import TaskInputError
 from gmn_bench.tasks.parameter_prediction import (TEST_SPLITS, ParameterPredictionTask, finetune, load_predictions,
-                                                  recompute_batchnorm, save_predictions)
+                                                  recompute_batchnorm, save_predictions, score)
 from gmn_bench.nets.training import accuracy_and_loss
 
 
@@ -156,35 +162,72 @@ def test_finetune_follows_the_recorded_hyperparameters_and_learns():
 
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pp")
-    code = main(["parameter-prediction", "--zoo", str(TEST_ZOO), "--data", str(CIFAR), "--test-limit", "100",
-                 "--finetune-epochs", "0",
-                 "--finetune-limit", "64", "--train-steps", "3", "--train-limit", "64", "--out", str(out), "--quiet"])
-    return code, out
+    out, cache = tmp_path_factory.mktemp("pp"), tmp_path_factory.mktemp("cache")
+    argv = ["parameter-prediction", "--zoo", str(TEST_ZOO), "--data", str(CIFAR), "--test-limit", "100",
+            "--finetune-epochs", "0", "--finetune-limit", "64", "--train-steps", "3", "--train-limit", "64",
+            "--threads", "1", "--cache", str(cache), "--out", str(out), "--quiet"]
+    return main(argv), out, argv
 
 
 def test_cli_end_to_end(cli_run, task):
-    code, out = cli_run
+    code, out, _ = cli_run
     assert code == 0
     results = validate_results(out / "results.json")  # its own schema, not the scalar tasks' one
     assert results["schema"] == "gmn-bench/parameter-prediction-results/v1" and results["task"] == "parameter-prediction"
     assert results["zoo"]["fingerprint"].startswith("sha256:") and results["metanet"]["name"] == "ghn2"
-    assert results["metanet"]["n_params"] > 0 and results["protocol"]["steps"] == 3
-    assert results["metanet"]["hparams"] == GHN().hparams() and results["task_settings"] == task.settings()
+    assert results["metanet"]["n_params"] > 0 and results["metanet"]["hparams"] == GHN().hparams()
+    protocol = results["protocol"]
+    assert protocol[ALL_FAMILIES]["steps"] == protocol[HELD_OUT]["steps"] == 3
+    assert protocol[HELD_OUT]["excluded_family"] == "vit" and "vit" not in protocol[HELD_OUT]["train_architectures"]
+    assert results["task_settings"] == task.settings()
     assert results["environment"]["git_commit"] is None or len(results["environment"]["git_commit"]) == 40
     assert set(results["metrics"]) == {"predicted", "random_init", "trained"}  # no fine-tuning sources with 0 epochs
     for source, splits in results["metrics"].items():
         for split, summary in splits.items():
-            values = [results["per_network"][m][source] for m in task.ids(split)]
-            assert summary["n"] == len(values) and summary["mean"] == pytest.approx(statistics.fmean(values))
+            ids = task.ids(split)
+            values = [results["per_network"][split][m][source] for m in ids]
+            specs = [json.dumps(task.networks[m].spec, sort_keys=True) for m in ids]
+            assert summary["n"] == len(values) and summary["n_architectures"] == len(set(specs))
+            assert summary["mean"] == pytest.approx(statistics.fmean(values))
             assert summary["std"] == (pytest.approx(statistics.stdev(values)) if len(values) > 1 else None)
             assert summary["ci_low"] <= summary["mean"] <= summary["ci_high"]
-    rescored = task.evaluate(out / "predictions", progress=False)  # the same settings score a folder identically
-    assert {m: r["predicted"] for m, r in rescored.items()} == {
-        m: r["predicted"] for m, r in results["per_network"].items()}
-    predicted = load_predictions(out / "predictions")
-    only_id = task.evaluate({m: predicted[m] for m in task.ids("id")}, split="id", progress=False)
-    assert sorted(only_id) == task.ids("id") and all(only_id[m] == rescored[m] for m in only_id)
+            assert summary["interval"] == ("architectures" if source == "predicted" else "networks")
+            assert summary["single_class"] == sum(results["single_class"][split][m][source] for m in ids)
+    for split in TEST_SPLITS:  # each split scored with its own GHN's predictions, saved per GHN
+        ghn = HELD_OUT if split == "ood_family" else ALL_FAMILIES
+        predicted = load_predictions(out / "predictions" / ghn)
+        rescored = task.evaluate({m: predicted[m] for m in task.ids(split)}, split=split, progress=False)
+        assert {m: r["predicted"]["accuracy"] for m, r in rescored.items()} == {
+            m: r["predicted"] for m, r in results["per_network"][split].items()}
+
+
+def test_a_rerun_reuses_the_ghns_and_every_logged_score(cli_run, monkeypatch):
+    code, out, argv = cli_run
+    before = json.loads((out / "results.json").read_text())
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("a rerun scored a network again")
+
+    monkeypatch.setattr(ParameterPredictionTask, "_scores", no_scoring)
+    monkeypatch.setattr("gmn_bench.evaluation.parameter_prediction.train_ghn", no_scoring)
+    assert main(argv) == 0
+    after = json.loads((out / "results.json").read_text())
+    assert after["per_network"] == before["per_network"] and after["metrics"] == before["metrics"]
+
+
+def test_score_log_keeps_finished_networks_and_drops_a_torn_line(tmp_path):
+    path = tmp_path / "log.jsonl"
+    log = ScoreLog(path, {"zoo": "a"})
+    log.append("net-1", {"predicted": {"accuracy": 0.5, "single_class": False}})
+    log.append("net-2", {"predicted": {"accuracy": 0.25, "single_class": True}})
+    with path.open("a") as f:
+        f.write('{"model_id": "net-3", "sco')  # the run died mid-write
+    again = ScoreLog(path, {"zoo": "a"})
+    assert again.known == {"net-1": {"predicted": {"accuracy": 0.5, "single_class": False}},
+                           "net-2": {"predicted": {"accuracy": 0.25, "single_class": True}}}
+    again.append("net-3", {"predicted": {"accuracy": 0.1, "single_class": True}})
+    assert set(ScoreLog(path, {"zoo": "a"}).known) == {"net-1", "net-2", "net-3"}
+    assert ScoreLog(path, {"zoo": "b"}).known == {}  # another identity starts over
 
 
 def test_trained_zoo_weights_score_clearly_above_random_init(cli_run):
@@ -192,3 +235,91 @@ def test_trained_zoo_weights_score_clearly_above_random_init(cli_run):
     for split in TEST_SPLITS:
         assert metrics["trained"][split]["mean"] > metrics["random_init"][split]["mean"] + 0.08, split
         assert 0.0 <= metrics["random_init"][split]["mean"] < 0.2
+
+
+def test_training_architectures_never_hold_a_scored_test_architecture(task):
+    recipe = load_recipe(Path(__file__).resolve().parents[1] / "builders" / "cifar10-bench")
+    tested = {json.dumps(task.networks[m].spec, sort_keys=True) for s in ("id", "ood_size") for m in task.ids(s)}
+    specs = training_architectures(task, ("id", "ood_size"), recipe, draws=400)
+    keys = {json.dumps(s, sort_keys=True) for s in specs}
+    assert len(keys) == len(specs) and not keys & tested and {s["family"] for s in specs} >= {"cnn", "mlp"}
+    held_out = training_architectures(task, ("ood_family",), recipe, exclude_family="vit", draws=400)
+    assert held_out and "vit" not in {s["family"] for s in held_out}
+
+
+def test_score_reports_single_class_networks():
+    images = torch.randint(0, 256, (20, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(20) % 10
+    constant = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 10))
+    with torch.no_grad():
+        constant[1].weight.zero_()
+        constant[1].bias.copy_(torch.arange(10.0))
+    assert score(constant, images, labels) == {"accuracy": 0.1, "single_class": True}
+    torch.manual_seed(0)
+    linear = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 10))
+    assert score(linear, images, labels)["single_class"] is False
+
+
+@pytest.mark.parametrize("family", sorted(ARCHITECTURES))
+def test_predict_parameters_fills_the_state_dict_of_a_foreign_network(family):
+    module = build(foreign_spec(family))
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    state = predict_parameters(module, GHN(hidden=16, layers=1))
+    assert {k: tuple(v.shape) for k, v in state.items()} == {k: tuple(v.shape) for k, v in before.items()}
+    assert all(torch.equal(v, module.state_dict()[k]) for k, v in before.items())  # the module is left unchanged
+    assert any(not torch.equal(state[k], before[k]) for k, _ in module.named_parameters())
+    module.load_state_dict(state)
+    assert torch.isfinite(module.eval()(torch.randn(2, 3, 32, 32))).all()
+
+
+def test_predict_parameters_refuses_a_parameter_no_operation_uses():
+    class Unused(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = torch.nn.Linear(3 * 32 * 32, 10)
+            self.spare = torch.nn.Parameter(torch.zeros(4))
+
+        def forward(self, x):
+            return self.head(x.flatten(1))
+
+    with pytest.raises(ValueError, match="spare"):
+        predict_parameters(Unused(), GHN(hidden=16, layers=1))
+
+
+def test_a_saved_ghn_loads_back_and_predicts_the_same(tmp_path):
+    torch.manual_seed(0)
+    ghn = GHN(hidden=16, layers=1)
+    loaded = GHN.load(ghn.save(tmp_path / "ghn", note="test"))
+    assert loaded.hparams() == ghn.hparams() and not loaded.training
+    assert all(torch.equal(a, b) for a, b in zip(ghn.predict(SPECS["vit"]).values(), loaded.predict(SPECS["vit"]).values()))
+
+
+def test_the_shipped_ghn_loads_offline_and_beats_chance_on_real_images():
+    ghn = GHN.from_pretrained()
+    record = json.loads((PRETRAINED / "metanet.json").read_text())
+    assert record["trained"]["steps"] > 0 and record["curve"]
+    images, labels = load_cifar10(str(CIFAR), "test", limit=200)
+    train_images = load_cifar10(str(CIFAR), "train", limit=256)[0]
+    for family in ("cnn", "mlp"):
+        module = build_model(SPECS[family])
+        module.load_state_dict(predict_parameters(module, ghn))
+        assert score(recompute_batchnorm(module, train_images), images, labels)["accuracy"] > 0.15, family
+
+
+def test_cli_predicts_the_parameters_of_a_foreign_network(tmp_path, capsys):
+    out = tmp_path / "weights.safetensors"
+    assert main(["predict-parameters", "--factory", "foreign_architectures:build", "--spec",
+                 json.dumps(foreign_spec("vgg")), "--out", str(out), "--threads", "1"]) == 0
+    module = build(foreign_spec("vgg"))
+    module.load_state_dict(load_file(out))
+    assert "wrote" in capsys.readouterr().out
+    assert main(["predict-parameters", "--spec", "[1]", "--out", str(out)]) == 2
+    assert main(["predict-parameters", "--factory", "foreign_architectures:nope", "--spec", "{}", "--out", str(out)]) == 2
+
+
+def test_parameter_prediction_help_states_the_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["parameter-prediction", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for default in ("(default: 300)", "(default: 1)", "(default: uoft-cs/cifar10)", "--threads", "--cache"):
+        assert default in text

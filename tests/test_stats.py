@@ -72,3 +72,23 @@ def test_bad_inputs_are_named():
         stats.interval("auc", [0.1, 0.2], [[0.1, 0.2]])
     with pytest.raises(ValueError, match="aligned with a non-empty 1-D y_true"):
         stats.interval("r2", [0.1, 0.2], [[0.1]])
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=2, max_size=12))
+def test_cluster_interval_with_one_network_per_cluster_is_the_network_interval(values):
+    labels = [f"{i:03d}" for i in range(len(values))]  # sorted as the values: the same resamples
+    assert stats.cluster_mean_interval(values, labels) == pytest.approx(stats.mean_interval(values))
+
+
+def test_cluster_interval_counts_copies_of_one_architecture_once():
+    rng = np.random.default_rng(0)
+    per_architecture = rng.uniform(0, 1, 10)
+    values = np.repeat(per_architecture, 8) + rng.normal(0, 0.01, 80)  # 8 near-copies of each of 10 architectures
+    clusters = np.repeat(np.arange(10), 8)
+    low, high = stats.cluster_mean_interval(values, clusters)
+    net_low, net_high = stats.mean_interval(values)
+    assert low <= values.mean() <= high and high - low > 2 * (net_high - net_low)
+    assert stats.cluster_mean_interval(values, clusters) == (low, high)  # seeded
+    with pytest.raises(ValueError, match="one cluster label per value"):
+        stats.cluster_mean_interval(values, clusters[:-1])

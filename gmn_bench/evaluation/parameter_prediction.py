@@ -1,28 +1,51 @@
-"""One parameter-prediction run: train the reference GHN (or take a predictions folder), write the
+"""One parameter-prediction run: train the reference GHNs (or take a predictions folder), write the
 predictions as safetensors, score them beside the reference weight sources and write a
 ``gmn-bench/parameter-prediction-results/v1`` results JSON (its schema:
 ``schemas/parameter-prediction-results.json``).
 
-Its ``metrics`` are ``{source: {split: {"mean", "std", "ci_low", "ci_high", "n"}}}``: the CIFAR-10
-test accuracy of each weight source over the ``n`` networks of each test split, mean and sample std
-(:func:`~gmn_bench.evaluation.stats.mean_std`) and the bootstrap interval of the mean over networks.
+**Two GHNs.** A GHN is never trained on the architecture of a network it is scored on: the GHN of
+the ``id`` and ``ood_size`` splits trains on the architecture space (a recipe's samples, or the
+zoo's train rows) minus the specs of those splits' test networks; the GHN of ``ood_family`` trains
+on the same space minus the held-out family (it never sees one).
+
+**Statistics.** ``metrics`` are ``{source: {split: {"mean", "std", "ci_low", "ci_high", "n",
+"n_architectures", "single_class", "interval"}}}``: the CIFAR-10 test accuracy of each weight
+source over the ``n`` networks (``n_architectures`` distinct specs) of each test split, mean and
+sample std (:func:`~gmn_bench.evaluation.stats.mean_std`), a 95% percentile bootstrap interval of
+the mean and how many networks predict one class for every test image. Predicted weights depend on
+the spec only, so their interval resamples architectures (``"interval": "architectures"``,
+:func:`~gmn_bench.evaluation.stats.cluster_mean_interval`); the reference sources' resamples
+networks (``"networks"``).
+
+**Crash-safe and cached.** Every scored network is appended to a JSON-lines log as it finishes:
+predicted scores to ``<out>/scores-<ghn>.jsonl``, reference scores (random init, trained weights:
+the same every run) to ``<cache>/<key>.jsonl`` where the key hashes the zoo fingerprint, the
+data fingerprint (:meth:`~gmn_bench.tasks.parameter_prediction.ParameterPredictionTask.data_fingerprint`)
+and the scoring settings. A rerun reuses the trained GHNs in ``<out>`` and every logged score.
 """
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
+import os
 import time
 from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import torch
 
+from ..build.recipes import Recipe
 from ..metanets.ghn import GHN, train_ghn
+from ..nets.architectures import spec_to_json
 from ..nets.cifar import load_cifar10
 from ..tasks import zoo_fingerprint
 from ..tasks.parameter_prediction import (
     TEST_SPLITS,
     WEIGHT_SOURCES,
     ParameterPredictionTask,
+    Scores,
+    load_predictions,
     save_predictions,
 )
 from . import stats
@@ -35,69 +58,223 @@ from .results import (
 )
 
 
-def predict_with_ghn(task: ParameterPredictionTask, train_steps: int, seed: int = 0, train_limit: int | None = None,
-                     progress: bool = True, **ghn_hparams) -> tuple[GHN, dict, float]:
-    """Train a :class:`GHN` on the task's training architectures and the first ``train_limit``
-    images of the data's train split, then predict every test architecture.
-    Returns ``(ghn, predictions, train_seconds)``."""
+def training_architectures(task: ParameterPredictionTask, splits: Sequence[str], recipe: Recipe | None = None,
+                           exclude_family: str | None = None, draws: int | None = None) -> list[dict]:
+    """The distinct architectures a GHN scored on the test ``splits`` may train on, sorted by their
+    JSON: the specs of ``draws`` (default ``10 * recipe.n_networks``) samples of ``recipe`` (its
+    architecture space), or without a recipe those of the task's train rows, minus every spec of a
+    test network of ``splits`` (a GHN never trains on an architecture it is scored on) and minus
+    the ``exclude_family`` (the held-out family, for the held-out-family GHN)."""
+    if recipe is not None:
+        candidates = {spec_to_json(recipe.sample(i)["spec"]) for i in range(draws or 10 * recipe.n_networks)}
+    else:
+        candidates = {spec_to_json(json.loads(a)) for a in task.rows("train")["arch"]}
+    tested = {spec_to_json(task.networks[m].spec) for split in splits for m in task.ids(split)}
+    specs = [json.loads(a) for a in sorted(candidates - tested)]
+    return [s for s in specs if s["family"] != exclude_family]
+
+
+DEFAULT_CACHE = Path(os.environ.get("GMN_BENCH_CACHE", Path.home() / ".cache" / "gmn-bench")) / "parameter-prediction"
+"""Where reference scores are cached (``$GMN_BENCH_CACHE/parameter-prediction``, default ``~/.cache/gmn-bench``)."""
+
+ALL_FAMILIES, HELD_OUT = "all-families", "held-out-family"
+"""The two GHNs of a run: scored on ``id``/``ood_size``, and on ``ood_family``."""
+
+
+def held_out_family(task: ParameterPredictionTask) -> str:
+    """The family of the ``ood_family`` test networks (one family by construction)."""
+    families = {task.networks[m].spec["family"] for m in task.ids("ood_family")}
+    if len(families) != 1:
+        raise ValueError(f"the ood_family split holds families {sorted(families)}, expected exactly one")
+    return families.pop()
+
+
+def ghn_splits(ghn: str) -> tuple[str, ...]:
+    """The test splits the GHN ``ghn`` (:data:`ALL_FAMILIES` or :data:`HELD_OUT`) is scored on."""
+    return ("ood_family",) if ghn == HELD_OUT else ("id", "ood_size")
+
+
+def train_task_ghn(task: ParameterPredictionTask, ghn: str, train_steps: int, seed: int = 0,
+                   train_limit: int | None = None, recipe: Recipe | None = None, progress: bool = True,
+                   **ghn_hparams) -> tuple[GHN, dict]:
+    """Train the GHN ``ghn`` (:data:`ALL_FAMILIES` or :data:`HELD_OUT`) on its
+    :func:`training_architectures` and the first ``train_limit`` images of the data's train split.
+    Returns ``(ghn, record)``: ``record`` holds the training protocol, architecture counts and seconds."""
+    exclude = held_out_family(task) if ghn == HELD_OUT else None
+    specs = training_architectures(task, ghn_splits(ghn), recipe, exclude)
     torch.manual_seed(seed)
-    ghn = GHN(**ghn_hparams)
-    specs = [json.loads(a) for a in sorted(set(task.rows("train")["arch"]))]
+    model = GHN(**ghn_hparams)
     images, labels = load_cifar10(task.data, "train", train_limit)
     start = time.perf_counter()
-    train_ghn(ghn, specs, images, labels, steps=train_steps, seed=seed, progress=progress)
-    seconds = time.perf_counter() - start
-    ghn.eval()
-    return ghn, {m: ghn.predict(spec) for m, spec in task.architectures().items()}, seconds
+    train_ghn(model, specs, images, labels, steps=train_steps, seed=seed, progress=progress)
+    defaults = {k: p.default for k, p in inspect.signature(train_ghn).parameters.items()
+                if p.default is not p.empty and k not in ("progress", "callback")}
+    families = sorted({s["family"] for s in specs})
+    record = {**defaults, "steps": train_steps, "train_limit": train_limit, "seed": seed,
+              "architecture_space": recipe.name if recipe is not None else "zoo train rows",
+              "excluded_family": exclude,
+              "train_architectures": {f: sum(s["family"] == f for s in specs) for f in families},
+              "train_seconds": time.perf_counter() - start}
+    return model.eval(), record
 
 
-def summarize_networks(task: ParameterPredictionTask, per_network: dict[str, dict[str, float]]) -> dict:
-    """``{source: {split: {"mean", "std", "ci_low", "ci_high", "n"}}}`` over the networks of each test split."""
-    sources = [s for s in WEIGHT_SOURCES if s in next(iter(per_network.values()))]
-    out = {}
+def summarize_networks(task: ParameterPredictionTask, scores: Scores | Mapping[str, Scores]) -> dict:
+    """``{source: {split: {"mean", "std", "ci_low", "ci_high", "n", "n_architectures",
+    "single_class", "interval"}}}`` over the networks of each test split (see the module docstring).
+    ``scores``: ``{split: scores}`` (each split's own predictions) or one ``scores`` of every test
+    network (the same predictions for every split), as :meth:`ParameterPredictionTask.evaluate` gives."""
+    per_split = scores if set(scores) <= set(TEST_SPLITS) else {
+        split: {m: scores[m] for m in task.ids(split)} for split in TEST_SPLITS}
+    sources = [s for s in WEIGHT_SOURCES if s in next(iter(per_split["id"].values()))]
+    out: dict = {source: {} for source in sources}
     for source in sources:
-        out[source] = {}
         for split in TEST_SPLITS:
-            values = [per_network[m][source] for m in task.ids(split)]
+            ids = task.ids(split)
+            values = [per_split[split][m][source]["accuracy"] for m in ids]
+            specs = [spec_to_json(task.networks[m].spec) for m in ids]
             mean, std = stats.mean_std(values)
-            low, high = stats.mean_interval(values)
-            out[source][split] = {"mean": mean, "std": std, "ci_low": low, "ci_high": high, "n": len(values)}
+            by_architecture = source.startswith("predicted")
+            low, high = stats.cluster_mean_interval(values, specs) if by_architecture else stats.mean_interval(values)
+            out[source][split] = {"mean": mean, "std": std, "ci_low": low, "ci_high": high, "n": len(values),
+                                  "n_architectures": len(set(specs)),
+                                  "single_class": sum(per_split[split][m][source]["single_class"] for m in ids),
+                                  "interval": "architectures" if by_architecture else "networks"}
     return out
+
+
+class ScoreLog:
+    """A JSON-lines log of scored networks: the first line is the identity of what is scored, then
+    one ``{"model_id", "scores"}`` line per network, appended (and flushed) as each finishes. Opened
+    again with the same identity it yields the scores already logged (:attr:`known`; a torn last
+    line is dropped); with another identity it starts over."""
+
+    def __init__(self, path: str | Path, identity: Mapping[str, Any]):
+        self.path = Path(path)
+        self.known: dict[str, dict] = {}
+        lines = self.path.read_text().splitlines() if self.path.exists() else []
+        identity = json.loads(json.dumps(identity))
+        if lines and _json_or_none(lines[0]) == {"identity": identity}:
+            for line in lines[1:]:
+                entry = _json_or_none(line)
+                if not isinstance(entry, dict) or set(entry) != {"model_id", "scores"}:
+                    break
+                self.known[entry["model_id"]] = entry["scores"]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text("".join(json.dumps(e) + "\n" for e in [{"identity": identity}] + [
+            {"model_id": m, "scores": s} for m, s in self.known.items()]))
+
+    def append(self, model_id: str, scores: Mapping[str, Any]) -> None:
+        """Log one network's scores (on disk when this returns)."""
+        with self.path.open("a") as f:
+            f.write(json.dumps({"model_id": model_id, "scores": scores}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _json_or_none(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None
+
+
+def _digest(document: Any) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def cached_references(task: ParameterPredictionTask, cache: str | Path = DEFAULT_CACHE,
+                      progress: bool = True) -> Scores:
+    """:meth:`~ParameterPredictionTask.references`, cached in ``<cache>/<key>.jsonl`` (key: zoo
+    fingerprint, data fingerprint and scoring settings) and logged network by network."""
+    identity = {"zoo": zoo_fingerprint(task.zoo, task.revision), "data": task.data_fingerprint(),
+                "settings": {k: v for k, v in task.settings().items() if k != "data"}}
+    log = ScoreLog(Path(cache) / f"{_digest(identity)[:32]}.jsonl", identity)
+    return task.references(progress=progress, known=log.known, on_scored=log.append)
+
+
+def _score_split(task: ParameterPredictionTask, predictions: Mapping, split: str, log: ScoreLog,
+                 progress: bool) -> Scores:
+    ids = task.ids(split)
+    return task.evaluate({m: predictions[m] for m in ids}, split=split, progress=progress,
+                         known={m: log.known[m] for m in ids if m in log.known}, on_scored=log.append)
+
+
+def _trained_ghns(task, out: Path, train_steps, train_limit, seed, recipe, progress) -> dict[str, tuple[GHN, dict]]:
+    """The run's two GHNs, each trained once: a rerun loads ``<out>/ghn-<name>/`` when its record matches."""
+    ghns = {}
+    for name in (ALL_FAMILIES, HELD_OUT):
+        folder = out / f"ghn-{name}"
+        wanted = {"steps": train_steps, "train_limit": train_limit, "seed": seed, "data": task.data,
+                  "zoo": zoo_fingerprint(task.zoo, task.revision),
+                  "architecture_space": recipe.name if recipe is not None else "zoo train rows"}
+        try:
+            saved = json.loads((folder / "metanet.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            saved = {}
+        if saved.get("wanted") == wanted:
+            ghns[name] = GHN.load(folder), saved["protocol"]
+            continue
+        model, record = train_task_ghn(task, name, train_steps, seed, train_limit, recipe, progress)
+        model.save(folder, wanted=wanted, protocol=record)
+        ghns[name] = model, record
+    return ghns
 
 
 def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, predictions: str | Path | None = None,
                              train_steps: int = 300, train_limit: int | None = None, seed: int = 0,
+                             recipe: Recipe | None = None, cache: str | Path = DEFAULT_CACHE,
                              progress: bool = True) -> dict:
-    """Score the GHN (trained for ``train_steps`` on ``train_limit`` images) or the given
-    ``predictions`` folder on ``task``;
-    write ``<out>/predictions/<model_id>.safetensors`` (GHN only) and ``<out>/results.json``.
-    Returns the results dict."""
+    """Score the two GHNs (trained for ``train_steps`` on ``train_limit`` images, architectures
+    from ``recipe`` or the zoo's train rows) or the given ``predictions`` folder on ``task``; write
+    ``<out>/predictions/<ghn>/<model_id>.safetensors`` (GHNs only), the score logs and
+    ``<out>/results.json``. A rerun continues where an interrupted one stopped. Returns the results dict."""
     start, out = time.perf_counter(), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    identity = {"task_settings": task.settings(), "zoo": zoo_fingerprint(task.zoo, task.revision)}
+    per_split: dict[str, Scores] = {}
     if predictions is None:
-        ghn, predicted, train_seconds = predict_with_ghn(task, train_steps, seed, train_limit, progress)
-        save_predictions(predicted, out / "predictions")
-        defaults = {k: p.default for k, p in inspect.signature(train_ghn).parameters.items()
-                    if p.default is not p.empty and k != "progress"}
-        metanet = {"name": ghn.name, "n_params": sum(p.numel() for p in ghn.parameters()), "hparams": ghn.hparams()}
-        protocol = {**defaults, "steps": train_steps, "train_limit": train_limit, "seed": seed}
+        ghns = _trained_ghns(task, out, train_steps, train_limit, seed, recipe, progress)
+        for name, (ghn, record) in ghns.items():
+            log = ScoreLog(out / f"scores-{name}.jsonl", {**identity, "ghn": record})
+            predicted = {m: ghn.predict(task.networks[m].spec) for s in ghn_splits(name) for m in task.ids(s)}
+            save_predictions(predicted, out / "predictions" / name)
+            for split in ghn_splits(name):
+                per_split[split] = _score_split(task, predicted, split, log, progress)
+        first = ghns[ALL_FAMILIES][0]
+        metanet = {"name": first.name, "n_params": sum(p.numel() for p in first.parameters()), "hparams": first.hparams()}
+        protocol = {name: record for name, (_, record) in ghns.items()}
+        train_seconds = sum(record["train_seconds"] for _, record in ghns.values())
     else:
-        predicted, train_seconds = predictions, 0.0
+        loaded = load_predictions(predictions)
+        log = ScoreLog(out / "scores-predictions.jsonl", {**identity, "predictions": _folder_digest(predictions)})
+        per_split = {split: _score_split(task, loaded, split, log, progress) for split in TEST_SPLITS}
         metanet = {"name": f"predictions:{Path(predictions).name}", "n_params": None, "hparams": {}}
-        protocol = {}
-    scored = task.evaluate(predicted, progress=progress)
-    references = task.references(progress=progress)
-    per_network = {m: {**scored[m], **references[m]} for m in task.ids()}
+        protocol, train_seconds = {}, 0.0
+    references = cached_references(task, cache, progress)
+    per_split = {split: {m: {**scores[m], **references[m]} for m in task.ids(split)} for split, scores in per_split.items()}
     results = {
         "schema": PARAMETER_PREDICTION_SCHEMA_ID, "task": task.name, "task_settings": task.settings(),
         "zoo": {"path_or_repo_id": task.zoo, "revision": task.revision,
                 "fingerprint": zoo_fingerprint(task.zoo, task.revision)},
-        "metanet": metanet, "protocol": protocol, "seed": seed, "per_network": per_network,
-        "metrics": summarize_networks(task, per_network), "uncertainty": uncertainty_settings(),
+        "metanet": metanet, "protocol": protocol, "seed": seed,
+        "per_network": {split: {m: {s: v["accuracy"] for s, v in scores.items()} for m, scores in rows.items()}
+                        for split, rows in per_split.items()},
+        "single_class": {split: {m: {s: v["single_class"] for s, v in scores.items()} for m, scores in rows.items()}
+                         for split, rows in per_split.items()},
+        "metrics": summarize_networks(task, per_split),
+        "uncertainty": {**uncertainty_settings(), "predicted_method": stats.CLUSTER_METHOD},
         "environment": environment(),
         "timings": {"train_seconds": train_seconds, "total_seconds": time.perf_counter() - start},
         "created": created_now(),
     }
     check_schema(results, "parameter-prediction results")
-    out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     return results
+
+
+def _folder_digest(folder: str | Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.safetensors")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -83,10 +83,14 @@ def comparison_table(results: Sequence[Results], tasks: Sequence[Task] = ()) -> 
 
 def parameter_prediction_table(metrics: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
     """Accuracy per weight source (lines) and test split (columns), ``mean ± std [95% CI]`` over
-    the split's networks, n in the header."""
+    the split's networks and, in braces, how many networks predict one class for every image;
+    n as networks / architectures in the header, ``*`` on intervals that resample architectures."""
     first = next(iter(metrics.values()))
-    header = ["weights", *(f"{s} (n = {first[s]['n']})" for s in TEST_SPLITS)]
+    header = ["weights", *(f"{s} (n = {first[s]['n']} networks / {first[s]['n_architectures']} architectures)"
+                           for s in TEST_SPLITS)]
     lines = [[source, *(format_summary(**{k: metrics[source][s][k] for k in ("mean", "std", "ci_low", "ci_high")})
+                        + ("*" if metrics[source][s]["interval"] == "architectures" else "")
+                        + f" {{{metrics[source][s]['single_class']} single-class}}"
                         for s in TEST_SPLITS)]
              for source in WEIGHT_SOURCES if source in metrics]
     return "\n".join(_text_table(header, lines))

@@ -4,7 +4,9 @@ over test networks (``scipy.stats.bootstrap``, percentile method).
 A results file's score on a task is the metric averaged over its seeds. Two sources of noise are
 reported side by side: the spread over seeds (:func:`mean_std`, sample standard deviation) and
 the uncertainty from *which* networks happen to be in the test split (:func:`interval`: the test
-networks are resampled with replacement, the same resample for every seed). Two entries scored on
+networks are resampled with replacement, the same resample for every seed). When networks share
+what is scored (predicted weights depend on the architecture only), :func:`cluster_mean_interval`
+resamples the distinct architectures instead. Two entries scored on
 the same test networks are compared with a paired bootstrap (:func:`paired_difference`): both are
 scored on each resample, so what the networks share cancels out; the entries are
 indistinguishable when the interval of the difference contains 0.
@@ -28,6 +30,7 @@ CONFIDENCE = 0.95
 N_RESAMPLES = 1000
 SEED = 0
 METHOD = "percentile bootstrap over test networks"
+CLUSTER_METHOD = "percentile bootstrap over distinct architectures (cluster bootstrap)"
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
@@ -150,6 +153,22 @@ def mean_interval(values: Sequence[float], *, n_resamples: int = N_RESAMPLES, co
     """``confidence`` bootstrap interval of the mean of ``values`` (one per network), seeded."""
     values = np.asarray(values, dtype=float)
     return _percentile_interval(lambda counts: counts @ values / len(values), len(values), n_resamples, confidence,
+                                seed)
+
+
+def cluster_mean_interval(values: Sequence[float], clusters: Sequence, *, n_resamples: int = N_RESAMPLES,
+                          confidence: float = CONFIDENCE, seed: int = SEED) -> tuple[float, float]:
+    """``confidence`` cluster-bootstrap interval of the mean of ``values`` (one per network):
+    the distinct ``clusters`` (one label per value, e.g. the network's architecture) are resampled
+    with replacement and each drawn cluster brings all its networks, the mean taken over them.
+    Use it when networks of one cluster are not independent (predicted weights depend on the
+    architecture only: copies of one prediction are one observation). Seeded."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) != len(clusters) or len(values) == 0:
+        raise ValueError("cluster_mean_interval needs one cluster label per value and at least one value")
+    codes = np.unique(np.asarray([str(c) for c in clusters]), return_inverse=True)[1]
+    sums, sizes = np.bincount(codes, weights=values), np.bincount(codes).astype(float)
+    return _percentile_interval(lambda counts: counts @ sums / (counts @ sizes), len(sums), n_resamples, confidence,
                                 seed)
 
 

@@ -101,12 +101,7 @@ class TorchMetanet(Metanet, nn.Module):
     def save(self, folder: str | Path, **metadata: Any) -> Path:
         """Write ``<folder>/weights.safetensors`` and ``<folder>/metanet.json`` (format, ``name``,
         ``hparams`` and any JSON-able ``metadata``); returns ``folder``."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        save_model(self, str(folder / WEIGHTS_FILE))
-        document = {"format": METANET_FORMAT, "name": self.name, "hparams": self.hparams(), **metadata}
-        (folder / METANET_FILE).write_text(json.dumps(document, indent=2) + "\n")
-        return folder
+        return save_metanet(self, folder, **metadata)
 
     @classmethod
     def load(cls, folder: str | Path) -> "TorchMetanet":
@@ -128,6 +123,17 @@ class TorchMetanet(Metanet, nn.Module):
         model = target(**document["hparams"])
         model.load_state_dict(load_file(str(Path(folder) / WEIGHTS_FILE)))
         return model.eval()
+
+
+def save_metanet(model: nn.Module, folder: str | Path, **metadata: Any) -> Path:
+    """Write ``model`` (with ``name`` and ``hparams()``) as ``<folder>/weights.safetensors`` and
+    ``<folder>/metanet.json`` (format, ``name``, ``hparams`` and any JSON-able ``metadata``)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_model(model, str(folder / WEIGHTS_FILE))
+    document = {"format": METANET_FORMAT, "name": model.name, "hparams": model.hparams(), **metadata}
+    (folder / METANET_FILE).write_text(json.dumps(document, indent=2) + "\n")
+    return folder
 
 
 def read_metanet_file(folder: str | Path) -> dict[str, Any]:

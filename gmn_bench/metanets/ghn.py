@@ -20,16 +20,24 @@
 the hypernetwork. Unlike the scalar-task metanets (``featurize(row)`` / ``forward(batch)`` ->
 ``[num_graphs, out_dim]``), a hypernetwork maps architectures to parameters: ``GHN.forward(specs)``
 returns one differentiable ``name -> tensor`` dict per spec and ``GHN.predict(spec)`` a detached one.
+
+:func:`predict_parameters` gives any fx-traceable CIFAR-10 module a full ``state_dict`` from a GHN,
+by default the one that ships with the package (:meth:`GHN.from_pretrained`, trained by
+``scripts/train_pretrained_ghn.py``; its ``metanet.json`` records how and its measured quality).
 """
 from __future__ import annotations
 
+import copy
+import json
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 from torch import fx, nn
@@ -42,6 +50,7 @@ from tqdm.auto import tqdm
 from ..nets.architectures import IMAGE_SHAPE, build_model, spec_to_json, validate_spec
 from ..nets.cifar import normalize
 from ..nets.training import augment
+from .base import WEIGHTS_FILE, read_metanet_file, save_metanet
 
 OP_TYPES = ("input", "output", "conv", "linear", "batchnorm", "layernorm", "relu", "gelu", "tanh", "silu",
             "maxpool", "avgpool", "identity", "add", "cat", "attention", "mean", "reshape", "embedding", "other")
@@ -96,29 +105,52 @@ def _slots_of(node: fx.Node, index: int, op: str, modules, params) -> list[Param
     if node.op != "call_module":
         return []
     slots = []
-    for pname, p in modules[node.target].named_parameters(recurse=False):
-        norm = op in ("batchnorm", "layernorm")
-        kind = ("norm_weight" if norm else "matrix") if pname == "weight" else ("norm_bias" if norm else "bias")
+    for pname, p in modules[node.target].named_parameters():  # a leaf module's submodules included
+        if p.dim() >= 2:
+            kind = "matrix"
+        elif op in ("batchnorm", "layernorm"):
+            kind = "norm_weight" if pname.endswith("weight") else "norm_bias"
+        else:
+            kind = "bias"
         slots.append(ParamSlot(f"{node.target}.{pname}", index, kind, tuple(p.shape)))
     return slots
 
 
+def _out_shape(node: fx.Node) -> tuple[int, ...] | None:
+    """The traced output shape of ``node`` without the batch dimension (a tuple output: its first
+    tensor's); ``None`` for shape plumbing."""
+    meta = node.meta.get("tensor_meta")
+    for candidate in (meta, *(meta if isinstance(meta, (tuple, list)) else ())):
+        if hasattr(candidate, "shape"):
+            return tuple(candidate.shape[1:])
+    return None
+
+
 def computational_graph(spec: Mapping[str, Any] | str, max_distance: int = 50) -> ArchGraph:
-    """Trace ``build_model(spec)`` into an :class:`ArchGraph`: nodes are tensor operations (shape
-    plumbing such as ``x.shape`` dropped), real edges follow the data flow and virtual edges join
-    nodes within ``max_distance`` hops. ``edge_attr = [1/distance, forward, backward]``."""
+    """Trace ``build_model(spec)`` into an :class:`ArchGraph` (see :func:`module_graph`)."""
     spec = validate_spec(spec)
-    module = build_model(spec).eval()
-    traced = fx.symbolic_trace(module)
-    ShapeProp(traced).propagate(torch.zeros(1, *IMAGE_SHAPE))
+    return module_graph(build_model(spec), max_distance, spec)
+
+
+def module_graph(module: nn.Module, max_distance: int = 50, spec: Mapping[str, Any] | None = None) -> ArchGraph:
+    """Trace a CIFAR-10 network (``N x 3 x 32 x 32`` images in) with ``torch.fx`` into an
+    :class:`ArchGraph`: nodes are tensor operations (shape plumbing such as ``x.shape`` dropped),
+    real edges follow the data flow and virtual edges join nodes within ``max_distance`` hops;
+    ``edge_attr = [1/distance, forward, backward]``. Raises ``ValueError`` when the module cannot be
+    traced or a parameter is used by no traced operation."""
+    module = copy.deepcopy(module).eval()
+    try:
+        traced = fx.symbolic_trace(module)
+        ShapeProp(traced).propagate(torch.zeros(1, *IMAGE_SHAPE))
+    except Exception as e:  # fx raises many kinds (TraceError, TypeError, RuntimeError) on untraceable code
+        raise ValueError(f"cannot trace {type(module).__name__} with torch.fx: {e}") from e
     modules, params = dict(traced.named_modules()), dict(module.named_parameters())
-    kept = [n for n in traced.graph.nodes
-            if n.op in ("placeholder", "output") or hasattr(n.meta.get("tensor_meta"), "shape")]
+    kept = [n for n in traced.graph.nodes if n.op in ("placeholder", "output") or _out_shape(n) is not None]
     index = {n: i for i, n in enumerate(kept)}
     features, slots, src, dst = [], [], [], []
     for i, node in enumerate(kept):
         op = _op_of(node, modules)
-        out_shape = node.meta["tensor_meta"].shape[1:] if hasattr(node.meta.get("tensor_meta"), "shape") else ()
+        out_shape = _out_shape(node) or ()
         node_slots = _slots_of(node, i, op, modules, params)
         weight_shape = node_slots[0].shape if node_slots else ()
         features.append([float(op == t) for t in OP_TYPES] + _log_dims(out_shape, 3) + _log_dims(weight_shape, 4))
@@ -127,6 +159,10 @@ def computational_graph(spec: Mapping[str, Any] | str, max_distance: int = 50) -
             if parent in index:
                 src.append(index[parent])
                 dst.append(i)
+    unreached = sorted(set(params) - {s.name for s in slots})
+    if unreached:
+        raise ValueError(f"{type(module).__name__}: parameters {unreached} are used by no traced operation; "
+                         "the GHN cannot predict them")
     n = len(kept)
     hops = shortest_path(coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr(), unweighted=True)
     u, v = np.nonzero(np.isfinite(hops) & (hops > 0) & (hops <= max_distance))
@@ -135,7 +171,7 @@ def computational_graph(spec: Mapping[str, Any] | str, max_distance: int = 50) -
     direction = torch.cat([torch.tensor([[1.0, 0.0]]).expand(len(u), 2), torch.tensor([[0.0, 1.0]]).expand(len(u), 2)])
     data = Data(x=torch.tensor(features, dtype=torch.float32), edge_index=edge_index,
                 edge_attr=torch.cat([torch.cat([inv, inv])[:, None], direction], dim=1))
-    return ArchGraph(spec, data, tuple(slots))
+    return ArchGraph(dict(spec) if spec is not None else {}, data, tuple(slots))
 
 
 class _GatedLayer(MessagePassing):
@@ -190,7 +226,10 @@ class GHN(nn.Module):
 
     def forward(self, specs: Sequence[Mapping[str, Any] | str]) -> list[dict[str, torch.Tensor]]:
         """Predicted parameters (``name -> tensor``, differentiable) for each spec, batched in one pass."""
-        graphs = [self.graph(s) for s in specs]
+        return self.predict_graphs([self.graph(s) for s in specs])
+
+    def predict_graphs(self, graphs: Sequence[ArchGraph]) -> list[dict[str, torch.Tensor]]:
+        """Predicted parameters (differentiable) of each :class:`ArchGraph`, batched in one pass."""
         batch = Batch.from_data_list([g.data for g in graphs])
         h = self.encoder(batch.x)
         for layer in self.layers:
@@ -224,24 +263,68 @@ class GHN(nn.Module):
         BatchNorm statistics are not predicted)."""
         return {k: v.detach().clone() for k, v in self([spec])[0].items()}
 
+    def save(self, folder: str | Path, **metadata: Any) -> Path:
+        """Write ``<folder>/weights.safetensors`` and ``<folder>/metanet.json`` (as
+        :meth:`~gmn_bench.metanets.base.TorchMetanet.save`); returns ``folder``."""
+        return save_metanet(self, folder, **metadata)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "GHN":
+        """The GHN saved in ``folder`` by :meth:`save`, in eval mode."""
+        document = read_metanet_file(folder)
+        if document["name"] != cls.name:
+            raise ValueError(f"{folder}: holds metanet {document['name']!r}, not {cls.name!r}")
+        ghn = cls(**document["hparams"])
+        ghn.load_state_dict(load_file(str(Path(folder) / WEIGHTS_FILE)))
+        return ghn.eval()
+
+    @classmethod
+    def from_pretrained(cls) -> "GHN":
+        """The GHN trained for CIFAR-10 that ships with gmn-bench (offline; what it was trained on,
+        for how long and its measured quality: ``metanet.json`` of :data:`PRETRAINED`)."""
+        return cls.load(PRETRAINED)
+
+
+PRETRAINED = Path(__file__).resolve().parent / "pretrained" / "ghn2-cifar10"
+"""Folder of the shipped GHN: ``weights.safetensors`` and ``metanet.json`` (hparams, training record)."""
+
+
+def predict_parameters(module: nn.Module, ghn: GHN | None = None) -> dict[str, torch.Tensor]:
+    """A ``state_dict`` for ``module`` (a CIFAR-10 network: ``N x 3 x 32 x 32`` images in, traceable
+    by ``torch.fx``) with every parameter predicted by ``ghn`` (default :meth:`GHN.from_pretrained`)
+    and the module's own buffers (BatchNorm statistics are not predicted: re-estimate them, e.g.
+    with :func:`gmn_bench.tasks.parameter_prediction.recompute_batchnorm`). ``module`` is not changed."""
+    ghn = GHN.from_pretrained() if ghn is None else ghn
+    with torch.no_grad():
+        predicted = ghn.predict_graphs([module_graph(module, ghn.hparams()["max_distance"])])[0]
+    return {k: predicted[k].detach().clone() if k in predicted else v.detach().clone()
+            for k, v in module.state_dict().items()}
+
 
 def train_ghn(ghn: GHN, specs: Sequence[Mapping[str, Any]], images: torch.Tensor, labels: torch.Tensor,
               steps: int = 300, meta_batch: int = 4, batch_size: int = 64, lr: float = 1e-3,
-              augmentation: str = "flip", seed: int = 0, progress: bool = True) -> list[float]:
-    """Train ``ghn`` for ``steps`` steps: each step draws ``meta_batch`` of ``specs`` and a batch
+              augmentation: str = "flip", seed: int = 0, progress: bool = True,
+              callback: Callable[[int], None] | None = None) -> list[float]:
+    """Train ``ghn`` for ``steps`` steps: each step draws ``meta_batch`` of ``specs`` (a family
+    uniformly, then one of its architectures: every family is learned, however few its specs) and a batch
     of uint8 ``images``, runs every drawn network with its predicted parameters (train-mode
-    BatchNorm) and descends the mean cross-entropy. Returns the per-step training losses."""
+    BatchNorm) and descends the mean cross-entropy; ``callback(step)`` (1-based) runs after each
+    step (e.g. to validate or checkpoint). Returns the per-step training losses."""
     if not specs:
         raise ValueError("train_ghn needs at least one training architecture")
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     modules = {spec_to_json(s): build_model(s).train() for s in specs}
-    keys = list(modules)
+    by_family: dict[str, list[str]] = {}
+    for key in modules:
+        by_family.setdefault(json.loads(key)["family"], []).append(key)
+    families = sorted(by_family)
     optimizer = torch.optim.AdamW(ghn.parameters(), lr=lr, weight_decay=1e-5)
     losses = []
     ghn.train()
-    for _ in tqdm(range(steps), desc="training GHN", disable=not progress):
-        drawn = [keys[i] for i in torch.randint(len(keys), (meta_batch,), generator=generator).tolist()]
+    for step in tqdm(range(1, steps + 1), desc="training GHN", disable=not progress):
+        drawn = [by_family[families[f]][int(torch.randint(len(by_family[families[f]]), (), generator=generator))]
+                 for f in torch.randint(len(families), (meta_batch,), generator=generator).tolist()]
         idx = torch.randint(len(images), (batch_size,), generator=generator)
         x, y = augment(normalize(images[idx]), augmentation, generator), labels[idx]
         loss = sum(F.cross_entropy(functional_call(modules[k], params, (x,)), y)
@@ -251,4 +334,7 @@ def train_ghn(ghn: GHN, specs: Sequence[Mapping[str, Any]], images: torch.Tensor
         nn.utils.clip_grad_norm_(ghn.parameters(), 5.0)
         optimizer.step()
         losses.append(loss.item())
+        if callback is not None:
+            callback(step)
+            ghn.train()
     return losses

@@ -21,7 +21,9 @@ images) of each network with the predicted parameters and no training, and after
 fine-tuning (``finetune_epochs`` epochs on the first ``finetune_limit`` training images, data
 order and augmentation seeded by ``seed``, the network's own recorded optimizer, learning rate,
 weight decay, batch size, augmentation and label smoothing): one accuracy per network and
-weight source (:data:`WEIGHT_SOURCES`), summarised over the networks of each split by
+weight source (:data:`WEIGHT_SOURCES`), with whether the network predicts a single class for
+every test image (``single_class``: an accuracy near 0.1 that is a collapse, not a weak
+network), summarised over the networks of each split by
 :mod:`gmn_bench.evaluation`. The same is measured for the reference sources: random
 initialisation (``build_model`` seeded with the network's ``init_seed``, i.e. its zoo epoch-0
 weights) with and without the fine-tuning, and the zoo's trained weights (the final checkpoint,
@@ -30,11 +32,12 @@ with its own BatchNorm statistics). With ``finetune_epochs=0`` the ``+finetune``
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import datasets
 import torch
@@ -45,7 +48,7 @@ from tqdm.auto import tqdm
 
 from ..nets.architectures import build_model
 from ..nets.cifar import load_cifar10, normalize
-from ..nets.training import OPTIMIZERS, accuracy_and_loss, prepare_data, train_epoch
+from ..nets.training import OPTIMIZERS, prepare_data, train_epoch
 from ..progress import quiet_datasets
 from ..zoo.default import DEFAULT_ZOO
 from ..zoo.weights import to_module
@@ -60,6 +63,8 @@ WEIGHT_SOURCES = ("predicted", "predicted+finetune", "random_init", "random_init
 initialisation (with and without fine-tuning) and the zoo's trained weights."""
 
 Predictions = Mapping[str, Mapping[str, torch.Tensor]]
+Scores = dict[str, dict[str, dict[str, Any]]]
+"""``{model_id: {source: {"accuracy": float, "single_class": bool}}}``."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,17 @@ def finetune(model: nn.Module, hparams: Mapping[str, Any], images: torch.Tensor,
     for _ in range(epochs):
         train_epoch(model, optimizer, data, hparams, generator)
     return model
+
+
+@torch.no_grad()
+def score(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> dict[str, Any]:
+    """``{"accuracy", "single_class"}`` of ``model`` (eval mode) on uint8 (or prepared) ``images``:
+    its accuracy and whether it predicts the same class for every image."""
+    model.eval()
+    images, labels = prepare_data((images, labels))
+    predicted = torch.cat([model(images[i:i + batch_size]).argmax(-1) for i in range(0, len(images), batch_size)])
+    return {"accuracy": (predicted == labels).double().mean().item(),
+            "single_class": bool((predicted == predicted[0]).all())}
 
 
 class ParameterPredictionTask(BaseTask):
@@ -226,6 +242,15 @@ class ParameterPredictionTask(BaseTask):
                 raise TaskInputError(f"{where} has non-finite values")
         return {k: state[k].detach().to(torch.float32) for k in params}
 
+    def data_fingerprint(self) -> str:
+        """``sha256:<hex>`` of exactly the images and labels the scores use (the fine-tuning and
+        BatchNorm images, the test images): the data's identity, whatever its source."""
+        digest = hashlib.sha256()
+        for tensor in (*self._train_data, *self._test_data):
+            digest.update(str((tensor.dtype, tuple(tensor.shape))).encode())
+            digest.update(tensor.contiguous().numpy().tobytes())
+        return f"sha256:{digest.hexdigest()}"
+
     @cached_property
     def _train_data(self) -> tuple[torch.Tensor, torch.Tensor]:
         return load_cifar10(self.data, "train", self.finetune_limit)
@@ -234,40 +259,59 @@ class ParameterPredictionTask(BaseTask):
     def _test_data(self) -> tuple[torch.Tensor, torch.Tensor]:
         return load_cifar10(self.data, "test", self.test_limit)
 
-    def _accuracies(self, network: Network, module: nn.Module, source: str) -> dict[str, float]:
-        """``{source: accuracy with no training, source+finetune: accuracy after the fixed
-        fine-tuning}`` of ``module`` (the second only when ``finetune_epochs > 0``)."""
+    def _scores(self, network: Network, module: nn.Module, source: str) -> dict[str, dict[str, Any]]:
+        """:func:`score` of ``module`` as ``source`` with no training and, when ``finetune_epochs > 0``,
+        as ``source+finetune`` after the fixed fine-tuning."""
         calibration = self._train_data[0][:self.bn_images]
-        accuracies = {source: accuracy_and_loss(recompute_batchnorm(module, calibration), *self._test_data)[0]}
+        scores = {source: score(recompute_batchnorm(module, calibration), *self._test_data)}
         if self.finetune_epochs > 0:
             tuned = finetune(copy.deepcopy(module), network.hparams, *self._train_data, self.finetune_epochs, self.seed)
-            accuracies[f"{source}+finetune"] = accuracy_and_loss(recompute_batchnorm(tuned, calibration),
-                                                                 *self._test_data)[0]
-        return accuracies
+            scores[f"{source}+finetune"] = score(recompute_batchnorm(tuned, calibration), *self._test_data)
+        return scores
 
-    def evaluate(self, predictions: Predictions | str | Path, split: str | None = None,
-                 progress: bool = True) -> dict[str, dict[str, float]]:
+    def evaluate(self, predictions: Predictions | str | Path, split: str | None = None, progress: bool = True,
+                 known: Mapping[str, Mapping] | None = None, on_scored: OnScored | None = None) -> Scores:
         """Score predicted weights of the networks of ``split`` (default: every test network):
-        ``{model_id: {source: CIFAR-10 test accuracy}}`` for the sources ``predicted`` and
-        (``finetune_epochs > 0``) ``predicted+finetune``."""
+        ``{model_id: {source: {"accuracy", "single_class"}}}`` for the sources ``predicted`` and
+        (``finetune_epochs > 0``) ``predicted+finetune``. Networks in ``known`` keep those scores
+        (a resumed run); ``on_scored(model_id, scores)`` runs after each newly scored network."""
         checked = self.check(predictions, split)
-        per_network = {}
-        for model_id in tqdm(checked, desc="scoring predicted weights", disable=not progress):
+
+        def scored(model_id: str) -> dict:
             module = build_model(self.networks[model_id].spec)
             module.load_state_dict(checked[model_id], strict=False)
-            per_network[model_id] = self._accuracies(self.networks[model_id], module, "predicted")
-        return per_network
+            return self._scores(self.networks[model_id], module, "predicted")
 
-    def references(self, progress: bool = True) -> dict[str, dict[str, float]]:
+        return _score_each(list(checked), scored, "scoring predicted weights", progress, known, on_scored)
+
+    def references(self, progress: bool = True, known: Mapping[str, Mapping] | None = None,
+                   on_scored: OnScored | None = None) -> Scores:
         """The reference sources (``random_init``, ``random_init+finetune``, ``trained``) of every
-        test network, same layout as :meth:`evaluate`."""
-        per_network = {}
-        for model_id, network in tqdm(self.networks.items(), desc="scoring reference weights", disable=not progress):
+        test network, same layout and arguments as :meth:`evaluate`."""
+        def scored(model_id: str) -> dict:
+            network = self.networks[model_id]
             torch.manual_seed(network.hparams["init_seed"])
-            per_network[model_id] = {
-                **self._accuracies(network, build_model(network.spec), "random_init"),
-                "trained": accuracy_and_loss(to_module(self._test_rows[model_id]), *self._test_data)[0]}
-        return per_network
+            return {**self._scores(network, build_model(network.spec), "random_init"),
+                    "trained": score(to_module(self._test_rows[model_id]), *self._test_data)}
+
+        return _score_each(list(self.networks), scored, "scoring reference weights", progress, known, on_scored)
+
+
+OnScored = Callable[[str, dict], None]
+
+
+def _score_each(ids: list[str], scored: Callable[[str], dict], desc: str, progress: bool,
+                known: Mapping[str, Mapping] | None, on_scored: OnScored | None) -> Scores:
+    known = known or {}
+    out = {}
+    for model_id in tqdm(ids, desc=desc, disable=not progress):
+        if model_id in known:
+            out[model_id] = dict(known[model_id])
+            continue
+        out[model_id] = scored(model_id)
+        if on_scored is not None:
+            on_scored(model_id, out[model_id])
+    return out
 
 
 def _hparams(row: Mapping[str, Any]) -> dict:
