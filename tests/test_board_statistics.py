@@ -25,8 +25,8 @@ def _results(metanet: str, predict, seeds=(0, 1), track="weights") -> dict:
     for seed in seeds:
         predictions = {m: predict(t, seed) for m, t in truth.items()}
         per_seed.append(SeedResult(seed, TASK.evaluate(predictions), predictions, 1, 1.0))
-    built = Results.build(TASK, zoo_fingerprint(TEST_ZOO), MetanetInfo(metanet, 10, {}, track), {}, None, per_seed,
-                          deterministic=len(seeds) == 1, total_seconds=1.0)
+    built = Results.build(TASK, zoo_fingerprint(TEST_ZOO), MetanetInfo(metanet, 10, {}, track=track), {}, None,
+                          per_seed, deterministic=len(seeds) == 1, total_seconds=1.0)
     return dataclasses.replace(built, created="2026-11-23T06:00:00Z").to_json()
 
 
