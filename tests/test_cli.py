@@ -1,5 +1,14 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
+import gmn_bench.evaluation as evaluation
+from conftest import TEST_ZOO
 from gmn_bench import ZooUnavailableError, load_zoo
 from gmn_bench.cli import main
 
@@ -82,9 +91,6 @@ def test_numbers_beyond_what_a_count_or_seed_holds_are_argparse_errors(capsys, a
 
 
 def test_ctrl_c_during_evaluate_says_what_was_kept_and_how_to_resume(tmp_path, capsys, monkeypatch):
-    import gmn_bench.evaluation as evaluation
-    from conftest import TEST_ZOO
-
     real, calls = evaluation.evaluate_metanet, []
 
     def interrupted_on_the_second_job(*args, **kwargs):
@@ -106,9 +112,6 @@ def test_ctrl_c_during_evaluate_says_what_was_kept_and_how_to_resume(tmp_path, c
 
 
 def test_ctrl_c_with_nothing_finished_says_nothing_was_kept(tmp_path, capsys, monkeypatch):
-    import gmn_bench.evaluation as evaluation
-    from conftest import TEST_ZOO
-
     monkeypatch.setattr(evaluation, "evaluate_metanet", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
     code = main(["evaluate", "--zoo", str(TEST_ZOO), "--task", "accuracy-prediction", "--metanet", "constant",
                  "--seeds", "1", "--quiet", "--out", str(tmp_path / "results")])
@@ -120,15 +123,6 @@ def test_ctrl_c_with_nothing_finished_says_nothing_was_kept(tmp_path, capsys, mo
 def test_ctrl_c_in_workers_mode_stops_the_workers_and_says_what_was_kept(tmp_path):
     """A real SIGINT to the whole process group (what Ctrl-C in a terminal sends), once one of two
     evaluations has written its results while the other is still training."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    from conftest import TEST_ZOO
-
     out = tmp_path / "results"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
