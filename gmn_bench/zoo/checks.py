@@ -42,8 +42,9 @@ _NETWORK_COLUMNS = tuple(name for name, column in COLUMNS.items() if column.netw
 
 
 def row_name(row: Mapping[str, Any]) -> str:
-    """How messages name a row: ``row model_id=... epoch=...``."""
-    return f"row model_id={row.get('model_id')!r} epoch={row.get('epoch')!r}"
+    """How messages name a row: ``row model_id=... epoch=...`` (None for a column the row lacks or hides: a
+    metanet's input view has no ``epoch``)."""
+    return f"row model_id={_present(row, 'model_id')!r} epoch={_present(row, 'epoch')!r}"
 
 
 @lru_cache(maxsize=4096)
