@@ -80,6 +80,8 @@ def _check_value(row: Mapping[str, Any], name: str, value: Any) -> None:
             _fail(row, f"{name} must be bytes, got {type(value).__name__}")
         return
     where = f"{row_name(row)}: {name}"
+    if isinstance(value, (np.ndarray, torch.Tensor)):  # a cell holds a scalar Arrow can store, not an array
+        _fail(row, f"{name} must be a number, got {type(value).__name__}")
     if column.dtype in _INT_RANGE:
         value = integer(value, where, ZooRowError)
         if not -_INT_RANGE[column.dtype] <= value < _INT_RANGE[column.dtype]:

@@ -118,6 +118,8 @@ BAD_ROWS: dict[str, BadRows] = {
                                                 "weight_decay is beyond the range of a float", loadable=False),
     "train-loss-numpy-bool": BadRows(_set("train_loss", np.bool_(True)), "train_loss must be a real number, got bool",
                                      loadable=False),
+    "learning-rate-0d-tensor": BadRows(_set("learning_rate", torch.tensor(1e-3)), "learning_rate must be a number, "
+                                       "got Tensor", loadable=False),
     "batch-size-numpy-float": BadRows(_set("batch_size", np.float32(32)), "batch_size must be an integer, got float32",
                                       loadable=False),
     "init-seed-over-int64-numpy": BadRows(_set("init_seed", np.uint64(2**64 - 1)), "init_seed 18446744073709551615 "
