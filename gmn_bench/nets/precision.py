@@ -26,7 +26,8 @@ BFLOAT16_FASTER_ON_CPU = frozenset({"cnn", "resnet"})
 """Families that train clearly faster under bfloat16 autocast on a CPU with bfloat16 matrix units
 (``benchmarks/build_rate.py --precision``; issue 24's measurement on an AMX CPU, one thread: CNN
 1.6-2.5x, ResNet 2.2x). MLPs gained 1.3x on tiny steps (not worth giving up float32) and ViTs were
-2.3x slower (attention's small matmuls and the many bfloat16 casts), so both stay float32."""
+2.3x slower, so both stay float32. (Without bfloat16 units, where ``auto`` never picks it, bfloat16 is
+emulated: 0.24-0.29x for CNN, ResNet and ViT and 0.95x for MLP on an AVX2 AMD EPYC, same benchmark.)"""
 
 _BFLOAT16_CPU_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 
