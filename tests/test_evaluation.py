@@ -43,7 +43,7 @@ def test_runner_writes_a_valid_results_file_with_a_plot(statnn_run, task):
     assert results.seeds == [0, 1] and results.metanet.name == "statnn" and not results.deterministic
     assert results.metanet.n_params == sum(p.numel() for p in StatNN(out_dim=1).parameters())
     assert results.zoo.fingerprint.startswith("sha256:") and results.protocol["objective"]["kind"] == "sigmoid_bce"
-    assert results.n_test == len(task.ids("test")) == 7
+    assert results.n_test == len(task.ids("test")) == 9
     for seed in results.per_seed:
         assert list(seed.predictions) == task.ids("test")
         assert all(0 < v < 1 for v in seed.predictions.values())
