@@ -1,5 +1,6 @@
-"""``dmc`` and ``deepsets`` compute what the GMN authors' modules compute (``tests/authors_metanets.py``):
-the same weights (the authors' state dict copied across) give the same outputs on the same networks.
+"""``dmc`` and ``deepsets`` compute what the GMN authors' modules compute (``tests/authors_metanets.py``,
+an independent functional reference of their architecture): the same weights (a state dict under the
+authors' parameter names, loaded unchanged) give the same outputs on the same networks.
 
 Tolerance: ``atol = rtol = 1e-5`` in float32 (the package reorders sums: scatter means, per-network
 gathers); an off-by-one position, a BatchNorm statistic over the wrong positions or a missing layer
@@ -9,7 +10,7 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-from authors_metanets import DMCCNN, DSSeqReadout
+from authors_metanets import dmc_forward, dmc_state, readout_forward, readout_state
 from gmn_bench.metanets import DMC, DeepSets
 
 TOLERANCE = {"atol": 1e-5, "rtol": 1e-5}
@@ -37,37 +38,32 @@ def _randomize_batchnorm(module: torch.nn.Module, seed: int) -> None:
                     m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g))
 
 
-def _pair(authors_cls, authors_args, package, target=None):
-    """The authors' module with seeded weights, and ``package`` with them copied into ``target`` (itself
-    by default)."""
-    torch.manual_seed(0)
-    authors = authors_cls(*authors_args)
-    _randomize_batchnorm(authors, 1)
-    (target or package).load_state_dict(authors.state_dict())
-    return authors, package
-
-
 @pytest.mark.parametrize("length", [2044, 2300, 5000])
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_dmc_matches_the_authors_dmccnn(length, mode):
-    authors, package = _pair(DMCCNN, (1, 64, 1, 10), DMC(out_dim=1))
+    state = dmc_state(1, 64, 1, 10, seed=0)
+    package = DMC(out_dim=1)
+    package.load_state_dict(state)  # the authors' parameter names, unchanged
     assert package.min_length == 2044
     flat = _networks(4, length, seed=length)
-    authors.train(mode == "train"), package.train(mode == "train")
-    expected = authors(flat)
+    package.train(mode == "train")
+    expected = dmc_forward(state, flat, 64, 10, training=mode == "train")
     torch.testing.assert_close(package(_batch(flat)), expected, **TOLERANCE)
     if mode == "train":  # the running statistics moved alike
-        for (name, a), b in zip(authors.state_dict().items(), package.state_dict().values()):
-            torch.testing.assert_close(b, a, **TOLERANCE, msg=name)
+        after = package.state_dict()
+        assert after.keys() == state.keys()
+        for name, value in state.items():
+            torch.testing.assert_close(after[name], value, **TOLERANCE, msg=name)
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_deepsets_matches_the_authors_dsseqreadout(mode):
+    state = readout_state(1, 64, 1, 3, seed=0)
     package = DeepSets(out_dim=1)
-    authors, package = _pair(DSSeqReadout, (1, 64, 1, 3), package, target=package.readout)
+    package.readout.load_state_dict(state)
     flat = _networks(5, 3000, seed=7)
-    authors.train(mode == "train"), package.train(mode == "train")
-    torch.testing.assert_close(package(_batch(flat)), authors(flat), **TOLERANCE)
+    package.train(mode == "train")
+    torch.testing.assert_close(package(_batch(flat)), readout_forward(state, flat[:, :, None], 3), **TOLERANCE)
 
 
 def test_each_network_of_a_ragged_batch_gets_its_own_eval_output():
