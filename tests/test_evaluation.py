@@ -89,6 +89,14 @@ def test_the_comparison_table_marks_each_metanet_against_the_best_on_the_same_ne
     assert " - " in comparison_table([statnn_run[0], constant]).splitlines()[4]  # no truth given: no comparison
 
 
+def test_the_comparison_table_compares_each_track_with_its_own_best(statnn_run, task):
+    recipe = evaluate_metanet(task, "recipe", progress=False)  # reads the training recipe: never the weights' best
+    table = comparison_table([statnn_run[0], recipe], [task])
+    lines = {line.split()[0]: line.split() for line in table.splitlines()[3:5]}
+    assert lines["statnn"][1] == "weights" and lines["recipe"][1] == "recipe"
+    assert "best" in lines["statnn"] and "best" in lines["recipe"]
+
+
 def test_a_deterministic_metanet_runs_once_and_classification_predicts_labels():
     optimizer = get_task("hyperparameter-prediction-optimizer", zoo=TEST_ZOO)
     results = evaluate_metanet(optimizer, "statnn-gbt", seeds=[0, 1, 2], hparams={"max_iter": 10}, progress=False)
@@ -218,10 +226,10 @@ def test_cli_evaluates_one_task_with_one_baseline_and_prints_n_and_intervals(tmp
     assert (out / "accuracy-prediction__statnn.png").exists()
     assert sorted(p.name for p in (saved / "accuracy-prediction__statnn").iterdir()) == ["seed-0", "seed-1"]
     assert "accuracy-prediction: mean ± std over seeds [95% CI over the n test networks]" in printed
-    assert "vs best: kendall_tau minus the best entry's, paired 95% CI" in printed
+    assert "vs best: kendall_tau minus the best entry's of the same track, paired 95% CI" in printed
     tau = results.metrics["kendall_tau"]
     line = next(x for x in printed.splitlines() if x.startswith("statnn "))
-    assert line.split()[1:4] == ["7", "2", "0.001"]
+    assert line.split()[1:5] == ["weights", "9", "2", "0.001"]
     assert f"{tau.mean:.3f} ± {tau.std:.3f} [{tau.ci_low:.3f}, {tau.ci_high:.3f}]" in line
 
 

@@ -3,7 +3,9 @@
 * :func:`comparison_table`: per task, one line per metanet, one column per metric (rank metric
   first): ``mean ± std [95% CI]``: mean and sample std over seeds (``(1 run)`` for a
   deterministic metanet), and the bootstrap interval over test networks; given the tasks, also
-  each metanet's paired difference to the best on the same test networks (≈: indistinguishable);
+  each metanet's paired difference to the best of its track on the same test networks (≈:
+  indistinguishable; a ``recipe``-track metanet also reads the training recipe, so it is compared
+  with its own track only, as on the board);
 * :func:`parameter_prediction_table`: one line per weight source, one column per test split;
 * :func:`plot_results`: predicted vs true test values of a results file, n in the title.
 """
@@ -62,14 +64,19 @@ def _block(task: str, results: Sequence[Results], truth: Mapping[str, Any] | Non
     first = results[0]
     rank = RANK_METRIC[first.task_type]
     metrics = [rank, *(m for m in first.metrics if m != rank)]
-    best = max(results, key=lambda r: r.metrics[rank].mean)
+    best = {}
+    for r in results:
+        if r.metanet.track not in best or r.metrics[rank].mean > best[r.metanet.track].metrics[rank].mean:
+            best[r.metanet.track] = r
     title = f"{task}: mean ± std over seeds [{_CI} over the n test networks]"
-    header = ["metanet", "n", "seeds", "lr", *metrics[:1], "vs best", *metrics[1:]]
-    lines = [[r.metanet.name, str(r.n_test), _runs(r), _learning_rate(r), format_summary(**vars(r.metrics[rank])),
-              _vs_best(r, best, truth), *(format_summary(**vars(r.metrics[m])) for m in metrics[1:])]
+    header = ["metanet", "track", "n", "seeds", "lr", *metrics[:1], "vs best", *metrics[1:]]
+    lines = [[r.metanet.name, r.metanet.track, str(r.n_test), _runs(r), _learning_rate(r),
+              format_summary(**vars(r.metrics[rank])), _vs_best(r, best[r.metanet.track], truth),
+              *(format_summary(**vars(r.metrics[m])) for m in metrics[1:])]
              for r in results]
-    note = (f"vs best: {rank} minus the best entry's, paired {_CI} on the same test networks "
-            "(≈: statistically indistinguishable)")
+    note = (f"vs best: {rank} minus the best entry's of the same track, paired {_CI} on the same test networks "
+            "(≈: statistically indistinguishable); track weights: reads the network only; recipe: also its "
+            "recorded training recipe")
     return [title, *_text_table(header, lines), note]
 
 
