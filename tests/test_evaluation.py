@@ -43,7 +43,7 @@ def test_runner_writes_a_valid_results_file_with_a_plot(statnn_run, task):
     assert results.seeds == [0, 1] and results.metanet.name == "statnn" and not results.deterministic
     assert results.metanet.n_params == sum(p.numel() for p in StatNN(out_dim=1).parameters())
     assert results.zoo.fingerprint.startswith("sha256:") and results.protocol["objective"]["kind"] == "sigmoid_bce"
-    assert results.n_test == len(task.ids("test")) == 7
+    assert results.n_test == len(task.ids("test")) == 9
     for seed in results.per_seed:
         assert list(seed.predictions) == task.ids("test")
         assert all(0 < v < 1 for v in seed.predictions.values())
@@ -134,7 +134,7 @@ def _broken(results, edit):
     (lambda r: r["metrics"]["rmse"].update(mean=123.0), "metrics.rmse.mean 123.0 is not the mean"),
     (lambda r: r["metrics"]["rmse"].update(std=0.0), "metrics.rmse.std 0.0 is not the sample std"),
     (lambda r: r["per_seed"][1]["predictions"].popitem(), "predicts other model ids than seed 0"),
-    (lambda r: r.update(n_test=8), "n_test 8 is not the 7 predicted networks"),
+    (lambda r: r.update(n_test=8), "n_test 8 is not the 9 predicted networks"),
     (lambda r: r.update(deterministic=True), "a deterministic metanet is run once, but there are 2 seeds"),
     (lambda r: r["tuning"].update(chosen=0.5), "tuning.chosen 0.5 is not in the grid"),
     (lambda r: r["metrics"]["r2"].update(ci_low=1e9), "ci_low 1000000000.0 is above ci_high"),
@@ -170,7 +170,7 @@ def test_any_predictor_is_evaluated_by_the_task(task):
 
 
 def test_predict_rejects_wrong_predictors(task):
-    with pytest.raises(TaskInputError, match="returned 2 values for 7 test rows"):
+    with pytest.raises(TaskInputError, match="returned 2 values for 9 test rows"):
         predict(task, lambda rows: [0.5, 0.5])
     with pytest.raises(TaskInputError, match="needs its featurizer"):
         predict(task, Ridge())
@@ -221,7 +221,7 @@ def test_cli_evaluates_one_task_with_one_baseline_and_prints_n_and_intervals(tmp
     assert "vs best: kendall_tau minus the best entry's, paired 95% CI" in printed
     tau = results.metrics["kendall_tau"]
     line = next(x for x in printed.splitlines() if x.startswith("statnn "))
-    assert line.split()[1:4] == ["7", "2", "0.001"]
+    assert line.split()[1:4] == ["9", "2", "0.001"]
     assert f"{tau.mean:.3f} ± {tau.std:.3f} [{tau.ci_low:.3f}, {tau.ci_high:.3f}]" in line
 
 

@@ -108,7 +108,7 @@ def test_ranking_ties_share_a_rank_and_follow_the_order_the_board_saw_them(tmp_p
     first = good_submission(submissions, "twin", noise=0.3, submitted="2026-11-24T00:00:00Z", tasks=(REGRESSION_TASK,))
     ledger = build_board(submissions, board_zoos(), now=lambda: "2026-11-20T00:00:00Z").ledger
     # the later one claims an earlier date: the board goes by its own record
-    later = good_submission(submissions, "twin", noise=0.31, submitted="2026-11-01T00:00:00Z", tasks=(REGRESSION_TASK,))
+    later = good_submission(submissions, "twin", noise=0.305, submitted="2026-11-01T00:00:00Z", tasks=(REGRESSION_TASK,))
     perfect = good_submission(submissions, "oracle", noise=0.0, tasks=(REGRESSION_TASK,))
     board = build_board(submissions, board_zoos(), ledger=ledger, now=lambda: "2026-11-21T00:00:00Z")
     entries = board.tasks[REGRESSION_TASK]
