@@ -22,7 +22,7 @@ def _norms(row):
 def test_graph_items_are_parameter_graphs_with_their_target(task):
     data = TaskGraphDataset(task, "test")
     truth = task.targets("test")
-    assert len(data) == len(truth) == 7
+    assert len(data) == len(truth) == 9
     for item, (model_id, target) in zip(data, truth.items()):
         assert item.model_id == model_id and item.y.dtype == torch.float32
         assert item.y.item() == pytest.approx(target)
