@@ -84,6 +84,7 @@ def _cmd_import(args) -> int:
             defaults[key] = value
     folder = import_zoo(args.checkpoints, args.metrics, args.out, factory=args.factory, defaults=defaults,
                         held_out_family=args.held_out_family, ood_size_min_params=args.ood_size_min_params,
+                        id_fractions=tuple(zip(("train", "validation", "test"), args.id_fractions)),
                         name=args.name, overwrite=args.overwrite)
     print(f"zoo written to {folder}")
     return 0
@@ -435,6 +436,8 @@ def main(argv=None) -> int:
     imp.add_argument("--ood-size-min-params", type=int, default=None, metavar="N",
                      help="add the ood_size config holding out every network of at least N parameters "
                           "(no ood_size config without it)")
+    imp.add_argument("--id-fractions", type=float, nargs=3, default=(0.8, 0.1, 0.1),
+                     metavar=("TRAIN", "VALIDATION", "TEST"), help="expected shares of the id split (default 0.8 0.1 0.1)")
     imp.add_argument("--name", default="imported gmn-bench zoo", help="the dataset card's title")
     imp.add_argument("--overwrite", action="store_true", help="replace an existing zoo folder")
     imp.set_defaults(func=_cmd_import)

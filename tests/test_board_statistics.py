@@ -91,7 +91,7 @@ def test_the_pages_show_n_intervals_and_the_marks(board):
     _, oracle = _entry(board, "oracle")
     line = next(x for x in markdown.splitlines() if x.startswith("| 1 | oracle"))
     assert f"| [{oracle.interval[0]:.4f}, {oracle.interval[1]:.4f}] | leader | +1.0000 [" in line
-    assert "| 7 | 2 |" in line
+    assert "| 9 | 2 |" in line
     monotone_line = next(x for x in markdown.splitlines() if x.startswith("| 1 | monotone"))
     assert "+0.0000 [+0.0000, +0.0000] ≈" in monotone_line and "indistinguishable from the leader" in monotone_line
     assert "(1 run)" in markdown and "| 95% CI | vs leader | over trivial |" in markdown

@@ -142,7 +142,7 @@ def _broken(results, edit):
     (lambda r: r["metrics"]["rmse"].update(mean=123.0), "metrics.rmse.mean 123.0 is not the mean"),
     (lambda r: r["metrics"]["rmse"].update(std=0.0), "metrics.rmse.std 0.0 is not the sample std"),
     (lambda r: r["per_seed"][1]["predictions"].popitem(), "predicts other model ids than seed 0"),
-    (lambda r: r.update(n_test=8), "n_test 8 is not the 7 predicted networks"),
+    (lambda r: r.update(n_test=8), "n_test 8 is not the 9 predicted networks"),
     (lambda r: r.update(deterministic=True), "a deterministic metanet is run once, but there are 2 seeds"),
     (lambda r: r["tuning"].update(chosen=0.5), "tuning.chosen 0.5 is not in the grid"),
     (lambda r: r["metrics"]["r2"].update(ci_low=1e9), "ci_low 1000000000.0 is above ci_high"),
@@ -178,7 +178,7 @@ def test_any_predictor_is_evaluated_by_the_task(task):
 
 
 def test_predict_rejects_wrong_predictors(task):
-    with pytest.raises(TaskInputError, match="returned 2 values for 7 test rows"):
+    with pytest.raises(TaskInputError, match="returned 2 values for 9 test rows"):
         predict(task, lambda rows: [0.5, 0.5])
     with pytest.raises(TaskInputError, match="needs its featurizer"):
         predict(task, Ridge())

@@ -64,7 +64,7 @@ def test_imported_zoo_works_with_graphs_metanets_tasks_and_the_leaderboard(forei
     threshold = sorted(sizes.values())[len(sizes) // 2]
     assert main(["import", str(root), "--metrics", str(table), "--factory", "foreign_architectures:build",
                  "--out", str(out), "--default", "augmentation=none", "--held-out-family", "transformer",
-                 "--ood-size-min-params", str(threshold)]) == 0
+                 "--ood-size-min-params", str(threshold), "--id-fractions", "0.5", "0.25", "0.25"]) == 0
     rows = load_zoo(out, config="default", split="train")
     assert len(rows) == 2 * 5 * NETS_PER_FAMILY
     assert set(rows["family"]) == set(fa.ARCHITECTURES)

@@ -25,8 +25,9 @@ def test_every_task_has_disjoint_splits_of_final_checkpoints(tasks):
         ids = {split: task.rows(split)["model_id"] for split in ("train", "validation", "test")}
         for split, split_ids in ids.items():
             assert len(split_ids) == len(set(split_ids)) > 0, (task.name, split)
-            final = zoo[split].filter(lambda epoch: epoch == 3, input_columns="epoch")  # the zoo's last checkpoint
-            assert task.rows(split)["weights"] == final.sort("model_id")["weights"]
+            if split != "test" or task.definition.test_zoo is None:  # a cross-zoo task tests on cifar10-shift
+                final = zoo[split].filter(lambda epoch: epoch == 3, input_columns="epoch")  # the zoo's last checkpoint
+                assert task.rows(split)["weights"] == final.sort("model_id")["weights"]
         assert not set(ids["train"]) & set(ids["test"]) and not set(ids["validation"]) & set(ids["test"])
         assert task.ids("test") == sorted(ids["test"]) == list(task.targets("test"))
 
@@ -114,7 +115,7 @@ def test_the_documented_keyed_forms_are_accepted_and_others_get_a_clear_error(ta
 
 def test_validation_split_is_scored_like_the_test_split(tasks):
     task = tasks["accuracy-prediction"]
-    assert task.evaluate(task.targets("validation"), "validation")["kendall_tau"] == 1.0
+    assert task.evaluate(task.targets("validation"), "validation")["kendall_tau"] == pytest.approx(1.0)
     with pytest.raises(TaskInputError, match="validation networks have no prediction"):
         task.evaluate(task.targets("test"), "validation")
     with pytest.raises(TaskInputError, match="unknown split 'dev'"):

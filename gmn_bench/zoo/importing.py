@@ -28,7 +28,7 @@ import csv
 import pickle
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import torch
 from safetensors import SafetensorError
@@ -38,7 +38,7 @@ from ..intake import JSON_INTEGER_LIMIT, integer, json_loads, real
 from ..nets.architectures import FAMILIES, SPEC_DEPTH, SpecError, build_model
 from .io import ZooFormatError, make_row, write_zoo
 from .schema import COLUMNS
-from .splits import assign_splits
+from .splits import ID_FRACTIONS, assign_splits
 from .weights import ZooRowError, to_module
 
 _SUFFIXES = (".safetensors", ".pt", ".pth")
@@ -173,11 +173,14 @@ def _row(folder: Path, line: Mapping[str, Any], factory: str | None, defaults: M
 
 def import_zoo(checkpoints: str | Path, metrics: str | Path, out: str | Path, *, factory: str | None = None,
                defaults: Mapping[str, Any] | None = None, held_out_family: str | None = None,
-               ood_size_min_params: int | None = None, name: str = "imported gmn-bench zoo", description: str = "", overwrite: bool = False) -> Path:
+               ood_size_min_params: int | None = None, id_fractions: Sequence[tuple[str, float]] = ID_FRACTIONS,
+               name: str = "imported gmn-bench zoo", description: str = "", overwrite: bool = False) -> Path:
     """Write the zoo of ``checkpoints`` (folder) and ``metrics`` (table) to ``out`` (see the module
     docstring); returns ``out``. ``held_out_family`` adds the ``ood_family`` config holding that family
     out; ``ood_size_min_params`` adds the ``ood_size`` config holding out every network of at least that
-    many parameters (a fixed threshold, so a network's split never depends on the rest of the zoo). Raises :class:`ZooFormatError` naming the table line and the problem."""
+    many parameters (a fixed threshold, so a network's split never depends on the rest of the zoo);
+    ``id_fractions`` are the expected train/validation/test shares of ``id`` (a small zoo may want
+    larger validation and test shares than the default 0.8/0.1/0.1). Raises :class:`ZooFormatError` naming the table line and the problem."""
     folder = Path(checkpoints)
     if not folder.is_dir():
         raise ZooFormatError(f"checkpoint folder {folder} does not exist")
@@ -188,7 +191,7 @@ def import_zoo(checkpoints: str | Path, metrics: str | Path, out: str | Path, *,
     if held_out_family is not None and held_out_family not in {r["family"] for r in rows}:
         raise ZooFormatError(f"held-out family {held_out_family!r} is not in the zoo")
     try:
-        assign_splits(rows, held_out_family=held_out_family, ood_size_min_params=ood_size_min_params)
+        assign_splits(rows, held_out_family, ood_size_min_params, id_fractions)
     except ValueError as e:
         raise ZooFormatError(str(e)) from None
     text = description or "Imported with `gmn-bench import` from a checkpoint folder and a metrics table" + \

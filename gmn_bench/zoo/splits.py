@@ -57,6 +57,10 @@ def assign_splits(rows: list[dict], held_out_family: str | None = "vit", ood_siz
     ``id_fractions``, :func:`id_split`), ``split_ood_family`` if ``held_out_family`` is present in the
     rows (:func:`held_out_family_split`) and ``split_ood_size`` if ``ood_size_min_params`` is given
     (:func:`size_split`)."""
+    shares = dict(id_fractions)
+    if set(shares) != {"train", "validation", "test"} or min(shares.values()) <= 0 or abs(sum(shares.values()) - 1) > 1e-9:
+        raise ValueError(f"id_fractions must give positive train, validation and test shares summing to 1, "
+                         f"got {id_fractions!r}")
     if ood_size_min_params is not None and (isinstance(ood_size_min_params, bool)
                                             or not isinstance(ood_size_min_params, int) or ood_size_min_params < 1):
         raise ValueError(f"ood_size_min_params must be a positive integer, got {ood_size_min_params!r}")

@@ -178,7 +178,7 @@ def hostile(original: Path) -> dict[str, tuple[Defect, str]]:
     ``original``: the good submission the ``copy-*`` cases copy."""
     return {
         # sizes, counts and time
-        "many-keys": (_raw_results(_many_keys), "520007 predictions in one seed, more than the 50000 allowed"),
+        "many-keys": (_raw_results(_many_keys), "520009 predictions in one seed, more than the 50000 allowed"),
         "one-key-600k-times": (_raw_results(_same_key_repeated), "duplicate JSON keys"),
         "many-seeds": (_raw_results(_many_seeds), "24000 seeds, more than the 20 allowed"),
         "21-seeds": (_edit(RESULTS_FILE, lambda d: (d.update(seeds=list(range(21))), d.update(
