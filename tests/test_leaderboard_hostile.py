@@ -148,6 +148,25 @@ def test_a_submission_past_its_time_is_rejected_and_the_others_kept(tmp_path, mo
     assert [e.submission.id for e in built.tasks[REGRESSION_TASK]] == [fast.name]
 
 
+def test_loading_a_registered_zoo_is_the_boards_time_not_the_submissions(tmp_path, monkeypatch):
+    import gmn_bench.leaderboard.validate as validate
+
+    folder = good_submission(tmp_path / "submissions", "gmn", noise=0.1)
+    now = [0.0]
+    load_task = validate._task.__wrapped__
+
+    def slow_load(*args):  # a cold zoo on a loaded machine: a minute per task
+        now[0] += 60.0
+        return load_task(*args)
+
+    monkeypatch.setattr(validate, "_task", slow_load)
+    submission = validate_submission(folder, board_zoos(), clock=lambda: now[0])
+    assert REGRESSION_TASK in submission.scores
+    now[0] = 0.0
+    with pytest.raises(SubmissionError, match="more than the"):  # the submission's own time still counts
+        validate_submission(folder, board_zoos(), clock=lambda: now.__setitem__(0, now[0] + 4.0) or now[0])
+
+
 def test_a_rejected_or_changed_folder_is_dated_anew(tmp_path):
     submissions = tmp_path / "submissions"
     folder = good_submission(submissions, "gmn", noise=0.1)
