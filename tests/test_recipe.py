@@ -21,8 +21,9 @@ def rows():
 
 def test_recipe_features_are_the_recipe_without_the_tasks_target(rows):
     full = recipe_features(rows["accuracy-prediction"])
-    # optimizer and augmentation one-hot; learning rate, weight decay, label smoothing, batch size, epochs
-    assert len(full) == len(OPTIMIZERS) + len(AUGMENTATIONS) + 5
+    # optimizer and augmentation one-hot; learning rate, weight decay, label smoothing, batch size, epochs and
+    # the train fraction (a column of every zoo written since it was added; -1 where not recorded)
+    assert len(full) == len(OPTIMIZERS) + len(AUGMENTATIONS) + 6
     assert full[:len(OPTIMIZERS)].sum() == 1.0
     assert len(recipe_features(rows["hyperparameter-prediction-optimizer"])) == len(full) - len(OPTIMIZERS)
     assert len(recipe_features(rows["hyperparameter-prediction-lr"])) == len(full) - 1
