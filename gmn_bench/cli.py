@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import signal
 import sys
 import time
@@ -246,6 +247,9 @@ def _worker_signals() -> None:
     cleanly (their locks released, nothing reported as leaked)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    # a worker already exiting (the pool told it to stop) ignores the SIGTERM that may follow, which would
+    # otherwise interrupt its exit handlers with a traceback; atexit runs this before the handlers registered earlier
+    atexit.register(signal.signal, signal.SIGTERM, signal.SIG_IGN)
 
 
 def _worker_job(item):
@@ -303,6 +307,8 @@ def _run_in_workers(args, jobs: list[tuple[str, str]], tick, finish) -> None:
                     _drain(runs_done, tick)
             _drain(runs_done, tick)  # a worker puts its runs on the queue before its job is done
             finish(index, outcome)
+        pool.close()  # every job is done: the workers exit on their own (terminating them is for Ctrl-C)
+        pool.join()
 
 
 def _drain(queue, tick) -> None:
