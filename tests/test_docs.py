@@ -27,11 +27,14 @@ def _blocks(text: str, language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```", text, re.S | re.M)
 
 
+LEADER = re.compile(r"(?<!vs )\bbest\b(?![:\w])")
+
+
 def _shape(text: str) -> list[list[str]]:
-    """The lines of a printed table, numbers, column widths and ties (≈) masked: the pages show the embedded zoo's
-    numbers, the tests run on the test zoo."""
-    return [[word for word in re.sub(r"-{2,}", "-", NUMBER.sub("#", line)).split() if word != "≈"]
-            for line in text.strip().splitlines()]
+    """The lines of a printed table, numbers, column widths, ties (≈) and which entry leads ("best" in place of
+    a difference) masked: the pages show the embedded zoo's numbers, the tests run on the test zoo."""
+    return [[word for word in re.sub(r"-{2,}", "-", LEADER.sub("# [#, #]", NUMBER.sub("#", line))).split()
+             if word != "≈"] for line in text.strip().splitlines()]
 
 
 def _for_the_tests(code: str) -> str:
