@@ -93,7 +93,7 @@ def _cmd_import(args) -> int:
 
 def _cmd_parameter_prediction(args) -> int:
     from .build.recipes import load_recipe
-    from .evaluation import parameter_prediction_table, run_parameter_prediction
+    from .evaluation import anchors_table, parameter_prediction_table, run_parameter_prediction
     from .tasks import ParameterPredictionTask
 
     task = ParameterPredictionTask(args.zoo, data=args.data, test_limit=args.test_limit,
@@ -107,6 +107,10 @@ def _cmd_parameter_prediction(args) -> int:
     print(f"CIFAR-10 test accuracy ({results['metanet']['name']}): mean ± std over the n networks of each test "
           "split [95% CI: * = resampling architectures, else networks] {networks predicting one class}")
     print(parameter_prediction_table(results["metrics"]))
+    print("What the predicted weights are worth: epochs of each network's own training (and of training on all "
+          "images) that reach their accuracy [95% CI over architectures]; architecture-ranking Kendall tau; "
+          "fine-tuning from predicted minus from random init (paired)")
+    print(anchors_table(results["anchors"]))
     print(f"wrote {args.out}/results.json" + ("" if args.predictions else f" and {args.out}/predictions/"))
     return 0
 

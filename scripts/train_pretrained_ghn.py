@@ -1,16 +1,20 @@
-"""Train the GHN that ships with gmn-bench (``GHN.from_pretrained()``) and measure its budget curve.
+"""Measure the budget curve of the GHN that ships with gmn-bench (``GHN.from_pretrained()``), and ship one.
 
-Architectures: the distinct specs of the cifar10-bench recipe's sampler, minus the spec of every
+Architectures: the GHN training space of the cifar10-bench recipe (its architecture knobs widened:
+:func:`gmn_bench.evaluation.parameter_prediction.training_architectures`), minus the spec of every
 test network of the embedded zoo's ``id`` and ``ood_size`` splits (the splits this GHN is scored
 on); a quarter of each family (at most 8 specs) is held out as validation architectures.
 Images: the first 45,000 CIFAR-10 training images; validation accuracy is measured on the next
 1,000 (never trained on), BatchNorm statistics re-estimated from 512 training images.
-One training run; at every ``--eval-at`` step the validation accuracy is recorded and a checkpoint
-saved under ``--work``; training stops early when ``--cpu-budget`` seconds of CPU time are spent.
-Pick the checkpoint where the curve flattens and copy it into the package with ``--ship STEP``.
+One training run; at every ``--eval-at`` step the validation accuracy is recorded (``--work``/curve.json);
+training stops early when ``--cpu-budget`` seconds of CPU time are spent.
+
+``--ship DIR`` copies the GHN saved in ``DIR`` into the package with the curve attached: the
+``all-families`` GHN of a ``gmn-bench parameter-prediction --recipe builders/cifar10-bench`` run
+(``<out>/ghn-all-families``) trained for the steps where the curve flattens.
 
     OMP_NUM_THREADS=1 nice -n 5 python scripts/train_pretrained_ghn.py --data /work/shared/cifar10-fulltrain
-    python scripts/train_pretrained_ghn.py --ship 2000
+    python scripts/train_pretrained_ghn.py --ship pp/ghn-all-families
 """
 from __future__ import annotations
 
@@ -69,16 +73,15 @@ def main() -> None:
     parser.add_argument("--cpu-budget", type=float, default=540.0, help="stop after this much CPU time (s)")
     parser.add_argument("--work", default="ghn-training")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--ship", type=int, default=None, help="copy the checkpoint of this step into the package")
+    parser.add_argument("--ship", default=None, help="copy the GHN saved in this folder into the package")
     args = parser.parse_args()
     work = Path(args.work)
     if args.ship is not None:
         curve = json.loads((work / "curve.json").read_text())
-        point = next(p for p in curve["points"] if p["step"] == args.ship)
+        record = json.loads((Path(args.ship) / "metanet.json").read_text())
         shutil.rmtree(PRETRAINED, ignore_errors=True)
-        GHN.load(work / f"step-{args.ship}").save(PRETRAINED, trained={**curve["setup"], "steps": args.ship,
-                                                                      "validation": point}, curve=curve["points"])
-        print(f"shipped step {args.ship} to {PRETRAINED}")
+        GHN.load(args.ship).save(PRETRAINED, trained=record["protocol"], curve=curve)
+        print(f"shipped {args.ship} (trained {record['protocol']['steps']} steps) to {PRETRAINED}")
         return
     torch.set_num_threads(1)
     task = ParameterPredictionTask()
@@ -89,7 +92,8 @@ def main() -> None:
     val_x, val_y = images[TRAIN_IMAGES:TRAIN_IMAGES + VALIDATION_IMAGES], labels[TRAIN_IMAGES:TRAIN_IMAGES + VALIDATION_IMAGES]
     eval_at = sorted(int(s) for s in args.eval_at.split(","))
     families = lambda ss: {f: sum(s["family"] == f for s in ss) for f in sorted({s["family"] for s in ss})}  # noqa: E731
-    setup = {"recipe": args.recipe, "zoo": "embedded cifar10-bench (test specs of id and ood_size excluded)",
+    setup = {"recipe": args.recipe, "architecture_space": "the recipe's, architecture knobs widened",
+             "zoo": "embedded cifar10-bench (test specs of id and ood_size excluded)",
              "train_architectures": families(train_specs), "validation_architectures": families(validation_specs),
              "images": f"first {TRAIN_IMAGES} CIFAR-10 training images", "seed": args.seed, "threads": 1,
              "validation_images": f"CIFAR-10 training images {TRAIN_IMAGES}..{TRAIN_IMAGES + VALIDATION_IMAGES - 1}"}
@@ -98,7 +102,6 @@ def main() -> None:
 
     def callback(step: int) -> None:
         if step in eval_at:
-            ghn.save(work / f"step-{step}")
             cpu = time.process_time() - start
             accuracies = _validation_accuracy(ghn, validation_specs, train_x[:512], val_x, val_y)
             by_family = {f: statistics.fmean(a for k, a in accuracies.items() if json.loads(k)["family"] == f)

@@ -19,8 +19,9 @@ from gmn_bench import build_model
 from gmn_bench.nets.cifar import load_cifar10, normalize
 from gmn_bench.cli import main
 from gmn_bench.build.recipes import load_recipe
-from gmn_bench.evaluation import validate_results
-from gmn_bench.evaluation.parameter_prediction import ALL_FAMILIES, HELD_OUT, ScoreLog, training_architectures
+from gmn_bench.evaluation import anchors_table, validate_results
+from gmn_bench.evaluation.parameter_prediction import (ALL_FAMILIES, HELD_OUT, ScoreLog, epochs_to_reach,
+                                                       training_architectures)
 from gmn_bench.metanets.ghn import GHN, PRETRAINED, computational_graph, predict_parameters, train_ghn
 from gmn_bench.tasks import TaskInputError
 from gmn_bench.tasks.parameter_prediction import (TEST_SPLITS, ParameterPredictionTask, finetune, load_predictions,
@@ -193,6 +194,21 @@ def test_cli_end_to_end(cli_run, task):
             assert summary["ci_low"] <= summary["mean"] <= summary["ci_high"]
             assert summary["interval"] == ("architectures" if source == "predicted" else "networks")
             assert summary["single_class"] == sum(results["single_class"][split][m][source] for m in ids)
+    for model_id, curve in results["curves"].items():  # the zoo's checkpoints, scored like the trained weights
+        assert curve["epochs"][0] == 0 and curve["epochs"] == sorted(set(curve["epochs"])) and len(curve["epochs"]) > 1
+        split = task.networks[model_id].splits[0]
+        assert curve["accuracy"][-1] == results["per_network"][split][model_id]["trained"]
+    for split, anchors in results["anchors"].items():
+        ids = task.ids(split)
+        reached = [epochs_to_reach(results["curves"][m]["epochs"], results["curves"][m]["accuracy"],
+                                   results["per_network"][split][m]["predicted"]) for m in ids]
+        saved = anchors["epochs_saved"]
+        assert saved["mean"] == pytest.approx(statistics.fmean(e for e, _ in reached)) and saved["n"] == len(ids)
+        assert saved["not_reached"] == sum(not ok for _, ok in reached) and saved["ci_low"] <= saved["mean"] <= saved["ci_high"]
+        assert anchors["full_data_epochs_saved"]["mean"] <= saved["mean"] + 1e-12  # train fractions are at most 1
+        assert anchors["ranking_tau"]["n_architectures"] == results["metrics"]["predicted"][split]["n_architectures"]
+        assert "finetune_gain" not in anchors  # no fine-tuning sources with 0 epochs
+    assert anchors_table(results["anchors"]).splitlines()[0].split()[2:] == list(TEST_SPLITS)
     for split in TEST_SPLITS:  # each split scored with its own GHN's predictions, saved per GHN
         ghn = HELD_OUT if split == "ood_family" else ALL_FAMILIES
         predicted = load_predictions(out / "predictions" / ghn)
@@ -208,11 +224,12 @@ def test_a_rerun_reuses_the_ghns_and_every_logged_score(cli_run, monkeypatch):
     def no_scoring(*args, **kwargs):
         raise AssertionError("a rerun scored a network again")
 
-    monkeypatch.setattr(ParameterPredictionTask, "_scores", no_scoring)
+    monkeypatch.setattr("gmn_bench.tasks.parameter_prediction.score", no_scoring)
     monkeypatch.setattr("gmn_bench.evaluation.parameter_prediction.train_ghn", no_scoring)
     assert main(argv) == 0
     after = json.loads((out / "results.json").read_text())
-    assert after["per_network"] == before["per_network"] and after["metrics"] == before["metrics"]
+    for key in ("per_network", "metrics", "curves", "anchors"):
+        assert after[key] == before[key], key
 
 
 def test_score_log_keeps_finished_networks_and_drops_a_torn_line(tmp_path):
@@ -242,9 +259,29 @@ def test_training_architectures_never_hold_a_scored_test_architecture(task):
     tested = {json.dumps(task.networks[m].spec, sort_keys=True) for s in ("id", "ood_size") for m in task.ids(s)}
     specs = training_architectures(task, ("id", "ood_size"), recipe, draws=400)
     keys = {json.dumps(s, sort_keys=True) for s in specs}
-    assert len(keys) == len(specs) and not keys & tested and {s["family"] for s in specs} >= {"cnn", "mlp"}
+    assert len(keys) == len(specs) and not keys & tested
+    # the recipe's own space holds 12 ResNet and 24 ViT architectures in all; the widened space many more
+    families = [s["family"] for s in specs]
+    assert all(families.count(f) >= 10 for f in ("cnn", "mlp", "resnet", "vit")), families
+    for spec in specs[::25]:
+        assert build_model(spec)(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
     held_out = training_architectures(task, ("ood_family",), recipe, exclude_family="vit", draws=400)
     assert held_out and "vit" not in {s["family"] for s in held_out}
+
+
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6), st.floats(0.0, 1.0))
+def test_epochs_to_reach_is_the_first_crossing_of_the_curve(accuracy, target):
+    epochs = [0, *(2**k for k in range(len(accuracy) - 1))]
+    reached, ok = epochs_to_reach(epochs, accuracy, target)
+    crossing = next((i for i, a in enumerate(accuracy) if a >= target), None)
+    assert ok == (crossing is not None)
+    if crossing is None:
+        assert reached == epochs[-1]
+    elif crossing == 0:
+        assert reached == epochs[0]
+    else:  # on the segment into the first point at or above the target, where the line meets it
+        e0, e1, a0, a1 = epochs[crossing - 1], epochs[crossing], accuracy[crossing - 1], accuracy[crossing]
+        assert e0 <= reached <= e1 and a0 + (reached - e0) / (e1 - e0) * (a1 - a0) == pytest.approx(target)
 
 
 def test_score_reports_single_class_networks():

@@ -11,14 +11,14 @@
   a :class:`FittedMetanet` (a predictor; ``save``/``load``);
 * :func:`run_parameter_prediction`: the parameter-prediction task with the reference GHN;
   :func:`summarize_networks`: accuracies per weight source and test split (n, mean, std, interval);
-* :func:`comparison_table`, :func:`parameter_prediction_table`, :func:`plot_results`: views
+* :func:`comparison_table`, :func:`parameter_prediction_table`, :func:`anchors_table`, :func:`plot_results`: views
   stating n and the uncertainty (:mod:`.stats`: the one ``std``, bootstrap intervals, paired tests).
 """
 from .objective import Objective
 from .parameter_prediction import run_parameter_prediction, summarize_networks
 from .predictors import FittedMetanet, SklearnPredictor, predict
 from .protocol import featurize_splits, train_seed
-from .report import comparison_table, parameter_prediction_table, plot_results
+from .report import anchors_table, comparison_table, parameter_prediction_table, plot_results
 from .results import (
     PARAMETER_PREDICTION_SCHEMA_ID,
     RESULTS_SCHEMA_ID,
@@ -36,6 +36,6 @@ from .run import DEFAULT_SEEDS, LR_GRID, evaluate_metanet, planned_runs, resolve
 
 __all__ = ["DEFAULT_SEEDS", "LR_GRID", "PARAMETER_PREDICTION_SCHEMA_ID", "RESULTS_SCHEMA_ID", "FittedMetanet",
            "MetanetInfo", "Objective", "Results", "ResultsFormatError", "SeedResult", "SklearnPredictor", "Summary",
-           "Tuning", "ZooRef", "comparison_table", "evaluate_metanet", "featurize_splits", "parameter_prediction_table",
+           "Tuning", "ZooRef", "anchors_table", "comparison_table", "evaluate_metanet", "featurize_splits", "parameter_prediction_table",
            "planned_runs", "plot_results", "predict", "resolve_metanet", "results_schema", "run_parameter_prediction", "save_results",
            "summarize_networks", "train_seed", "validate_results"]

@@ -4,8 +4,9 @@ predictions as safetensors, score them beside the reference weight sources and w
 ``schemas/parameter-prediction-results.json``).
 
 **Two GHNs.** A GHN is never trained on the architecture of a network it is scored on: the GHN of
-the ``id`` and ``ood_size`` splits trains on the architecture space (a recipe's samples, or the
-zoo's train rows) minus the specs of those splits' test networks; the GHN of ``ood_family`` trains
+the ``id`` and ``ood_size`` splits trains on the architecture space (a recipe's space with its
+architecture knobs widened, :func:`widened_space`, or the zoo's train rows) minus the specs of
+those splits' test networks; the GHN of ``ood_family`` trains
 on the same space minus the held-out family (it never sees one).
 
 **Statistics.** ``metrics`` are ``{source: {split: {"mean", "std", "ci_low", "ci_high", "n",
@@ -17,18 +18,33 @@ the spec only, so their interval resamples architectures (``"interval": "archite
 :func:`~gmn_bench.evaluation.stats.cluster_mean_interval`); the reference sources' resamples
 networks (``"networks"``).
 
+**What predicted weights are worth** (``anchors``, per test split, for the ``predicted`` source):
+``epochs_saved``, how many epochs of each network's own recorded training (the zoo's checkpoints,
+:meth:`~gmn_bench.tasks.parameter_prediction.ParameterPredictionTask.curves`, linear between
+checkpoints) first reach its predicted-weight accuracy (:func:`epochs_to_reach`), mean with a
+cluster interval over architectures, median, and how many networks' predicted weights beat every
+checkpoint of their training (counted at the final epoch: the mean is then a lower bound); the same
+in ``full_data_epochs_saved``, each network's epochs times its train fraction (epochs over all
+training images); ``ranking_tau``, Kendall's tau between architectures ranked by predicted-weight
+accuracy and by their trained networks' mean accuracy, with a bootstrap interval over
+architectures (the GHN papers' architecture ranking); and, with fine-tuning, ``finetune_gain``,
+the paired difference predicted+finetune minus random_init+finetune (cluster interval).
+
 **Crash-safe and cached.** Every scored network is appended to a JSON-lines log as it finishes:
 predicted scores to ``<out>/scores-<ghn>.jsonl``, reference scores (random init, trained weights:
-the same every run) to ``<cache>/<key>.jsonl`` where the key hashes the zoo fingerprint, the
+and the zoo checkpoints' curves: the same every run) to ``<cache>/<key>.jsonl`` where the key hashes
+what is scored, the zoo fingerprint, the
 data fingerprint (:meth:`~gmn_bench.tasks.parameter_prediction.ParameterPredictionTask.data_fingerprint`)
 and the scoring settings. A rerun reuses the trained GHNs in ``<out>`` and every logged score.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import json
 import os
+import statistics
 import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -37,9 +53,10 @@ import torch
 
 from ..build.recipes import Recipe
 from ..metanets.ghn import GHN, train_ghn
-from ..nets.architectures import spec_to_json
+from ..nets.architectures import SpecError, build_model, spec_to_json
 from ..nets.cifar import load_cifar10
 from ..tasks import zoo_fingerprint
+from ..tasks.metrics import METRIC_FUNCTIONS
 from ..tasks.parameter_prediction import (
     TEST_SPLITS,
     WEIGHT_SOURCES,
@@ -61,17 +78,70 @@ from .results import (
 def training_architectures(task: ParameterPredictionTask, splits: Sequence[str], recipe: Recipe | None = None,
                            exclude_family: str | None = None, draws: int | None = None) -> list[dict]:
     """The distinct architectures a GHN scored on the test ``splits`` may train on, sorted by their
-    JSON: the specs of ``draws`` (default ``10 * recipe.n_networks``) samples of ``recipe`` (its
-    architecture space), or without a recipe those of the task's train rows, minus every spec of a
-    test network of ``splits`` (a GHN never trains on an architecture it is scored on) and minus
-    the ``exclude_family`` (the held-out family, for the held-out-family GHN)."""
+    JSON: the specs of ``draws`` (default ``10 * recipe.n_networks``) samples of
+    :func:`widened_space` ``(recipe)`` that build a network mapping a CIFAR-10 image to 10 logits
+    with at most twice the parameters of the recipe's largest (in as many draws), or without a
+    recipe those of the task's train rows; minus every spec of a test network of ``splits`` (a GHN
+    never trains on an architecture it is scored on) and minus the ``exclude_family`` (the
+    held-out family, for the held-out-family GHN)."""
     if recipe is not None:
-        candidates = {spec_to_json(recipe.sample(i)["spec"]) for i in range(draws or 10 * recipe.n_networks)}
+        draws = range(draws or 10 * recipe.n_networks)
+        largest = max(_n_parameters(spec) for spec in {_sampled_spec(recipe, i) for i in draws} - {None})
+        wide = widened_space(recipe)
+        sampled = {_sampled_spec(wide, i) for i in draws} - {None}
+        candidates = {spec for spec in sampled if _n_parameters(spec) <= 2 * largest and _classifies_cifar10(spec)}
     else:
         candidates = {spec_to_json(json.loads(a)) for a in task.rows("train")["arch"]}
     tested = {spec_to_json(task.networks[m].spec) for split in splits for m in task.ids(split)}
     specs = [json.loads(a) for a in sorted(candidates - tested)]
     return [s for s in specs if s["family"] != exclude_family]
+
+
+def widened_space(recipe: Recipe) -> Recipe:
+    """``recipe`` with every integer architecture knob one step wider, the space GHNs train on: an
+    ``int_range [a, b]`` becomes ``[max(1, a - 1), b + 1]``, a choice of integers gains half its
+    smallest and twice its largest value, a fixed integer becomes a choice of it and its double.
+    A recipe's own space can be tiny for some families (cifar10-bench samples 12 ResNet and 24 ViT
+    architectures in all, every one of them a test architecture); the wider space holds the
+    recipe's and many architectures of every family that no zoo network has."""
+    return dataclasses.replace(recipe, name=f"{recipe.name} (architecture knobs widened)",
+                               architectures={family: {k: _wider(v) for k, v in knobs.items()}
+                                              for family, knobs in recipe.architectures.items()})
+
+
+def _wider(value: Any) -> Any:
+    def integer(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if integer(value) and value > 0:
+        return {"choice": [value, 2 * value]}
+    if isinstance(value, dict) and len(value) == 1:
+        (kind, arg), = value.items()
+        if isinstance(arg, list) and arg and all(integer(v) for v in arg):
+            if kind == "int_range":
+                return {"int_range": [max(1, arg[0] - 1), arg[1] + 1]}
+            if kind == "choice":
+                return {"choice": sorted({*arg, max(1, min(arg) // 2), 2 * max(arg)})}
+    return value
+
+
+def _sampled_spec(recipe: Recipe, index: int) -> str | None:
+    try:
+        return spec_to_json(recipe.sample(index)["spec"])
+    except SpecError:  # a knob combination the family refuses (e.g. more pooled layers than the image has room for)
+        return None
+
+
+def _n_parameters(spec: str) -> int:
+    return sum(p.numel() for p in build_model(json.loads(spec)).parameters())
+
+
+def _classifies_cifar10(spec: str) -> bool:
+    try:
+        with torch.no_grad():
+            return tuple(build_model(json.loads(spec)).eval()(torch.zeros(1, 3, 32, 32)).shape) == (1, 10)
+    except (ValueError, RuntimeError):  # a combination the family builds but cannot run on a 32x32 image
+        return False
 
 
 DEFAULT_CACHE = Path(os.environ.get("GMN_BENCH_CACHE", Path.home() / ".cache" / "gmn-bench")) / "parameter-prediction"
@@ -111,11 +181,15 @@ def train_task_ghn(task: ParameterPredictionTask, ghn: str, train_steps: int, se
                 if p.default is not p.empty and k not in ("progress", "callback")}
     families = sorted({s["family"] for s in specs})
     record = {**defaults, "steps": train_steps, "train_limit": train_limit, "seed": seed,
-              "architecture_space": recipe.name if recipe is not None else "zoo train rows",
+              "architecture_space": _space_name(recipe),
               "excluded_family": exclude,
               "train_architectures": {f: sum(s["family"] == f for s in specs) for f in families},
               "train_seconds": time.perf_counter() - start}
     return model.eval(), record
+
+
+def _space_name(recipe: Recipe | None) -> str:
+    return widened_space(recipe).name if recipe is not None else "zoo train rows"
 
 
 def summarize_networks(task: ParameterPredictionTask, scores: Scores | Mapping[str, Scores]) -> dict:
@@ -186,10 +260,80 @@ def cached_references(task: ParameterPredictionTask, cache: str | Path = DEFAULT
                       progress: bool = True) -> Scores:
     """:meth:`~ParameterPredictionTask.references`, cached in ``<cache>/<key>.jsonl`` (key: zoo
     fingerprint, data fingerprint and scoring settings) and logged network by network."""
-    identity = {"zoo": zoo_fingerprint(task.zoo, task.revision), "data": task.data_fingerprint(),
+    return _cached(task, "references", task.references, cache, progress)
+
+
+def cached_curves(task: ParameterPredictionTask, cache: str | Path = DEFAULT_CACHE,
+                  progress: bool = True) -> dict[str, dict[str, list]]:
+    """:meth:`~ParameterPredictionTask.curves`, cached and logged as :func:`cached_references`."""
+    return _cached(task, "curves", task.curves, cache, progress)
+
+
+def _cached(task: ParameterPredictionTask, kind: str, scorer, cache: str | Path, progress: bool) -> dict:
+    identity = {"kind": kind, "zoo": zoo_fingerprint(task.zoo, task.revision), "data": task.data_fingerprint(),
                 "settings": {k: v for k, v in task.settings().items() if k != "data"}}
     log = ScoreLog(Path(cache) / f"{_digest(identity)[:32]}.jsonl", identity)
-    return task.references(progress=progress, known=log.known, on_scored=log.append)
+    return scorer(progress=progress, known=log.known, on_scored=log.append)
+
+
+def epochs_to_reach(epochs: Sequence[float], accuracy: Sequence[float], target: float) -> tuple[float, bool]:
+    """Epochs a recorded training curve (``accuracy`` after each of the increasing ``epochs``, linear
+    in between) takes to first reach ``target``: ``(epochs, True)``, or ``(epochs[-1], False)`` when
+    it never does (a lower bound)."""
+    if len(epochs) != len(accuracy) or not epochs:
+        raise ValueError("epochs_to_reach needs one accuracy per epoch and at least one epoch")
+    if target <= accuracy[0]:
+        return float(epochs[0]), True
+    for e0, a0, e1, a1 in zip(epochs, accuracy, epochs[1:], accuracy[1:]):
+        if a1 >= target:  # a0 < target here: every earlier point is below it
+            return e0 + (target - a0) / (a1 - a0) * (e1 - e0), True
+    return float(epochs[-1]), False
+
+
+def anchors(task: ParameterPredictionTask, scores: Mapping[str, Scores], curves: Mapping[str, Mapping]) -> dict:
+    """``{split: {"epochs_saved", "full_data_epochs_saved", "ranking_tau"[, "finetune_gain"]}}``
+    of the ``predicted`` source over each split's networks (see the module docstring). ``scores``:
+    ``{split: scores}`` holding ``predicted`` and ``trained`` (and both ``+finetune`` sources for
+    the gain); ``curves``: :meth:`~ParameterPredictionTask.curves`."""
+    out = {}
+    for split, rows in scores.items():
+        ids = task.ids(split)
+        specs = [spec_to_json(task.networks[m].spec) for m in ids]
+        reached = [epochs_to_reach(curves[m]["epochs"], curves[m]["accuracy"], rows[m]["predicted"]["accuracy"])
+                   for m in ids]
+        saved = [epochs for epochs, _ in reached]
+        not_reached = sum(not ok for _, ok in reached)
+        full_data = [epochs * task.networks[m].hparams["train_fraction"] for m, epochs in zip(ids, saved)]
+        out[split] = {"epochs_saved": _clustered(saved, specs, median=statistics.median(saved),
+                                                 not_reached=not_reached),
+                      "full_data_epochs_saved": _clustered(full_data, specs, median=statistics.median(full_data),
+                                                           not_reached=not_reached),
+                      "ranking_tau": _ranking_tau(rows, ids, specs)}
+        if "predicted+finetune" in rows[ids[0]]:
+            gain = [rows[m]["predicted+finetune"]["accuracy"] - rows[m]["random_init+finetune"]["accuracy"]
+                    for m in ids]
+            out[split]["finetune_gain"] = _clustered(gain, specs)
+    return out
+
+
+def _clustered(values: list[float], specs: list[str], **extra) -> dict:
+    low, high = stats.cluster_mean_interval(values, specs)
+    return {"mean": statistics.fmean(values), "ci_low": low, "ci_high": high, "n": len(values), **extra}
+
+
+def _ranking_tau(rows: Scores, ids: list[str], specs: list[str]) -> dict:
+    by_spec: dict[str, tuple[list, list]] = {}
+    for m, key in zip(ids, specs):
+        predicted, trained = by_spec.setdefault(key, ([], []))
+        predicted.append(rows[m]["predicted"]["accuracy"])
+        trained.append(rows[m]["trained"]["accuracy"])
+    predicted = [statistics.fmean(p) for p, _ in by_spec.values()]
+    trained = [statistics.fmean(t) for _, t in by_spec.values()]
+    if len(by_spec) < 2:
+        return {"tau": None, "ci_low": None, "ci_high": None, "n_architectures": len(by_spec)}
+    low, high = stats.interval("kendall_tau", trained, [predicted])
+    return {"tau": METRIC_FUNCTIONS["kendall_tau"](trained, predicted), "ci_low": low, "ci_high": high,
+            "n_architectures": len(by_spec)}
 
 
 def _score_split(task: ParameterPredictionTask, predictions: Mapping, split: str, log: ScoreLog,
@@ -206,7 +350,7 @@ def _trained_ghns(task, out: Path, train_steps, train_limit, seed, recipe, progr
         folder = out / f"ghn-{name}"
         wanted = {"steps": train_steps, "train_limit": train_limit, "seed": seed, "data": task.data,
                   "zoo": zoo_fingerprint(task.zoo, task.revision),
-                  "architecture_space": recipe.name if recipe is not None else "zoo train rows"}
+                  "architecture_space": _space_name(recipe)}
         try:
             saved = json.loads((folder / "metanet.json").read_text())
         except (OSError, json.JSONDecodeError):
@@ -252,6 +396,7 @@ def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, pre
         protocol, train_seconds = {}, 0.0
     references = cached_references(task, cache, progress)
     per_split = {split: {m: {**scores[m], **references[m]} for m in task.ids(split)} for split, scores in per_split.items()}
+    curves = cached_curves(task, cache, progress)
     results = {
         "schema": PARAMETER_PREDICTION_SCHEMA_ID, "task": task.name, "task_settings": task.settings(),
         "zoo": {"path_or_repo_id": task.zoo, "revision": task.revision,
@@ -262,6 +407,8 @@ def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, pre
         "single_class": {split: {m: {s: v["single_class"] for s, v in scores.items()} for m, scores in rows.items()}
                          for split, rows in per_split.items()},
         "metrics": summarize_networks(task, per_split),
+        "curves": {m: curves[m] for m in task.ids()},
+        "anchors": anchors(task, per_split, curves),
         "uncertainty": {**uncertainty_settings(), "predicted_method": stats.CLUSTER_METHOD},
         "environment": environment(),
         "timings": {"train_seconds": train_seconds, "total_seconds": time.perf_counter() - start},

@@ -7,6 +7,7 @@
   indistinguishable; a ``recipe``-track metanet also reads the training recipe, so it is compared
   with its own track only, as on the board);
 * :func:`parameter_prediction_table`: one line per weight source, one column per test split;
+* :func:`anchors_table`: what predicted weights are worth (epochs saved, ranking tau, fine-tuning gain) per split;
 * :func:`plot_results`: predicted vs true test values of a results file, n in the title.
 """
 from __future__ import annotations
@@ -101,6 +102,33 @@ def parameter_prediction_table(metrics: Mapping[str, Mapping[str, Mapping[str, A
                         for s in TEST_SPLITS)]
              for source in WEIGHT_SOURCES if source in metrics]
     return "\n".join(_text_table(header, lines))
+
+
+def anchors_table(anchors: Mapping[str, Mapping[str, Any]]) -> str:
+    """The ``anchors`` of a parameter-prediction results file (one column per test split): epochs of
+    the networks' own training, and of full-data training, that predicted weights are worth (mean
+    [95% CI over architectures], median, and how many beat every checkpoint: then the mean is a
+    lower bound), the architecture-ranking Kendall tau [95% CI over architectures] and the paired
+    fine-tuning gain over random initialisation."""
+    def saved(a: Mapping[str, Any]) -> str:
+        return (f"{a['mean']:.2f} [{a['ci_low']:.2f}, {a['ci_high']:.2f}] median {a['median']:.2f}"
+                f" ({a['not_reached']} beyond training)")
+
+    def tau(a: Mapping[str, Any]) -> str:
+        if a["tau"] is None:
+            return f"- ({a['n_architectures']} architecture)"
+        return f"{a['tau']:.2f} [{a['ci_low']:.2f}, {a['ci_high']:.2f}] ({a['n_architectures']} architectures)"
+
+    def gain(a: Mapping[str, Any] | None) -> str:
+        return "-" if a is None else f"{a['mean']:+.3f} [{a['ci_low']:+.3f}, {a['ci_high']:+.3f}]"
+
+    splits = [s for s in TEST_SPLITS if s in anchors]
+    lines = [["epochs saved", *(saved(anchors[s]["epochs_saved"]) for s in splits)],
+             ["full-data epochs saved", *(saved(anchors[s]["full_data_epochs_saved"]) for s in splits)],
+             ["ranking tau", *(tau(anchors[s]["ranking_tau"]) for s in splits)]]
+    if any("finetune_gain" in anchors[s] for s in splits):
+        lines.append(["fine-tune gain", *(gain(anchors[s].get("finetune_gain")) for s in splits)])
+    return "\n".join(_text_table(["predicted weights", *splits], lines))
 
 
 def _title(results: Results) -> str:

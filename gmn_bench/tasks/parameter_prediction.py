@@ -28,6 +28,11 @@ network), summarised over the networks of each split by
 initialisation (``build_model`` seeded with the network's ``init_seed``, i.e. its zoo epoch-0
 weights) with and without the fine-tuning, and the zoo's trained weights (the final checkpoint,
 with its own BatchNorm statistics). With ``finetune_epochs=0`` the ``+finetune`` sources are left out.
+
+**Training curves.** :meth:`ParameterPredictionTask.curves` scores every recorded checkpoint of each
+test network (epoch 0, its initialisation, to the final one, each with its own BatchNorm
+statistics) on the same test images: the accuracy its own training reached after each epoch, from
+which :mod:`gmn_bench.evaluation` reads how many epochs of that training predicted weights are worth.
 """
 from __future__ import annotations
 
@@ -69,7 +74,8 @@ Scores = dict[str, dict[str, dict[str, Any]]]
 
 @dataclass(frozen=True)
 class Network:
-    """One network of the task: its id, spec, recorded hyperparameters and test splits."""
+    """One network of the task: its id, spec, recorded hyperparameters (with ``train_fraction``,
+    the share of the training images it trained on) and test splits."""
 
     model_id: str
     spec: dict
@@ -174,6 +180,16 @@ class ParameterPredictionTask(BaseTask):
             for row in final_checkpoint_rows(self._configs[config]["test"]):
                 rows[row["model_id"]] = row
         return dict(sorted(rows.items()))
+
+    @cached_property
+    def _checkpoints(self) -> dict[str, list[tuple[str, int]]]:
+        """model_id -> ``(config, row index)`` of each recorded checkpoint of every test network, by epoch."""
+        found: dict[str, dict[int, tuple[str, int]]] = {}
+        for config in TEST_SPLITS:
+            test = self._configs[config]["test"]
+            for i, (model_id, epoch) in enumerate(zip(test["model_id"], test["epoch"])):
+                found.setdefault(model_id, {}).setdefault(epoch, (config, i))
+        return {m: [found[m][e] for e in sorted(found[m])] for m in sorted(found)}
 
     @cached_property
     def networks(self) -> dict[str, Network]:
@@ -296,6 +312,19 @@ class ParameterPredictionTask(BaseTask):
 
         return _score_each(list(self.networks), scored, "scoring reference weights", progress, known, on_scored)
 
+    def curves(self, progress: bool = True, known: Mapping[str, Mapping] | None = None,
+               on_scored: OnScored | None = None) -> dict[str, dict[str, list]]:
+        """The zoo's training curve of every test network: ``{model_id: {"epochs": [...],
+        "accuracy": [...]}}``, the test accuracy (the images of every score) of each recorded
+        checkpoint in epoch order, from epoch 0 (the initialisation) to the final one, each with its
+        own BatchNorm statistics. ``known`` and ``on_scored`` as in :meth:`evaluate`."""
+        def scored(model_id: str) -> dict:
+            rows = [self._configs[config]["test"][i] for config, i in self._checkpoints[model_id]]
+            return {"epochs": [row["epoch"] for row in rows],
+                    "accuracy": [score(to_module(row), *self._test_data)["accuracy"] for row in rows]}
+
+        return _score_each(list(self.networks), scored, "scoring the zoo's checkpoints", progress, known, on_scored)
+
 
 OnScored = Callable[[str, dict], None]
 
@@ -316,4 +345,5 @@ def _score_each(ids: list[str], scored: Callable[[str], dict], desc: str, progre
 
 def _hparams(row: Mapping[str, Any]) -> dict:
     keys = ("optimizer", "learning_rate", "weight_decay", "batch_size", "augmentation", "label_smoothing", "init_seed")
-    return {k: row[k] for k in keys}
+    fraction = row.get("train_fraction")  # missing or null in zoos built before it: every image
+    return {**{k: row[k] for k in keys}, "train_fraction": 1.0 if fraction is None else fraction}
