@@ -103,12 +103,13 @@ def _cmd_parameter_prediction(args) -> int:
     with _torch_threads(args.threads):
         results = run_parameter_prediction(task, args.out, predictions=args.predictions, train_steps=args.train_steps,
                                            train_limit=args.train_limit, seed=args.seed, recipe=recipe,
-                                           cache=args.cache, progress=not args.quiet)
+                                           cache=args.cache, curve_networks=args.curve_networks,
+                                           progress=not args.quiet)
     print(f"CIFAR-10 test accuracy ({results['metanet']['name']}): mean ± std over the n networks of each test "
           "split [95% CI: * = resampling architectures, else networks] {networks predicting one class}")
     print(parameter_prediction_table(results["metrics"]))
-    print("What the predicted weights are worth: epochs of each network's own training (and of training on all "
-          "images) that reach their accuracy [95% CI over architectures]; architecture-ranking Kendall tau; "
+    print("What the predicted weights are worth: epochs of a sampled network's own training, rerun (and of training "
+          "on all images), that reach their accuracy [95% CI over architectures]; architecture-ranking Kendall tau; "
           "fine-tuning from predicted minus from random init (paired)")
     print(anchors_table(results["anchors"]))
     print(f"wrote {args.out}/results.json" + ("" if args.predictions else f" and {args.out}/predictions/"))
@@ -514,7 +515,11 @@ def main(argv=None) -> int:
     pp.add_argument("--seed", type=_count(0, _MAX_SEED), default=0, help="seed of GHN training and fine-tuning")
     pp.add_argument("--threads", type=_count(1), default=None, help="torch CPU threads (None = torch's choice)")
     pp.add_argument("--cache", default=str(DEFAULT_CACHE),
-                    help="folder caching the reference scores (random init, trained weights) by zoo, data and settings")
+                    help="folder caching the reference scores (random init, trained weights) and rerun training curves "
+                         "by zoo, data and settings")
+    pp.add_argument("--curve-networks", type=_count(0, 10_000), default=20,
+                    help="networks per test split (seeded sample) whose training is rerun, scored every epoch, for the "
+                         "epochs-saved figure (0: none)")
     pp.add_argument("--out", default="parameter-prediction",
                     help="folder for the GHNs, predictions/, score logs and results.json (a rerun continues)")
     pp.add_argument("--predictions", default=None, help="score this folder of <model_id>.safetensors instead of the GHNs")

@@ -19,11 +19,12 @@ the spec only, so their interval resamples architectures (``"interval": "archite
 networks (``"networks"``).
 
 **What predicted weights are worth** (``anchors``, per test split, for the ``predicted`` source):
-``epochs_saved``, how many epochs of each network's own recorded training (the zoo's checkpoints,
+``epochs_saved``, over a seeded sample of each split's networks (:func:`curve_sample`), how many
+epochs of the network's own training (rerun from its recorded recipe and seeds, scored every epoch:
 :meth:`~gmn_bench.tasks.parameter_prediction.ParameterPredictionTask.curves`, linear between
-checkpoints) first reach its predicted-weight accuracy (:func:`epochs_to_reach`), mean with a
-cluster interval over architectures, median, and how many networks' predicted weights beat every
-checkpoint of their training (counted at the final epoch: the mean is then a lower bound); the same
+epochs) first reach its predicted-weight accuracy (:func:`epochs_to_reach`), mean with a cluster
+interval over architectures, median, and how many networks' predicted weights beat every epoch of
+their training (counted at the final epoch: the mean is then a lower bound); the same
 in ``full_data_epochs_saved``, each network's epochs times its train fraction (epochs over all
 training images); ``ranking_tau``, Kendall's tau between architectures ranked by predicted-weight
 accuracy and by their trained networks' mean accuracy, with a bootstrap interval over
@@ -32,7 +33,7 @@ the paired difference predicted+finetune minus random_init+finetune (cluster int
 
 **Crash-safe and cached.** Every scored network is appended to a JSON-lines log as it finishes:
 predicted scores to ``<out>/scores-<ghn>.jsonl``, reference scores (random init, trained weights:
-and the zoo checkpoints' curves: the same every run) to ``<cache>/<key>.jsonl`` where the key hashes
+and the rerun training curves: the same every run) to ``<cache>/<key>.jsonl`` where the key hashes
 what is scored, the zoo fingerprint, the
 data fingerprint (:meth:`~gmn_bench.tasks.parameter_prediction.ParameterPredictionTask.data_fingerprint`)
 and the scoring settings. A rerun reuses the trained GHNs in ``<out>`` and every logged score.
@@ -44,8 +45,10 @@ import hashlib
 import inspect
 import json
 import os
+import random
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -263,13 +266,26 @@ def cached_references(task: ParameterPredictionTask, cache: str | Path = DEFAULT
     return _cached(task, "references", task.references, cache, progress)
 
 
-def cached_curves(task: ParameterPredictionTask, cache: str | Path = DEFAULT_CACHE,
+def cached_curves(task: ParameterPredictionTask, ids: Sequence[str], cache: str | Path = DEFAULT_CACHE,
                   progress: bool = True) -> dict[str, dict[str, list]]:
-    """:meth:`~ParameterPredictionTask.curves`, cached and logged as :func:`cached_references`."""
-    return _cached(task, "curves", task.curves, cache, progress)
+    """:meth:`~ParameterPredictionTask.curves` of the networks ``ids``, cached and logged as
+    :func:`cached_references` (the key adds the fingerprint of the training split they train on)."""
+    return _cached(task, {"kind": "curves", "training_data": task.training_data_fingerprint()},
+                   partial(task.curves, ids), cache, progress)
 
 
-def _cached(task: ParameterPredictionTask, kind: str, scorer, cache: str | Path, progress: bool) -> dict:
+def curve_sample(task: ParameterPredictionTask, per_split: int, seed: int = 0) -> list[str]:
+    """The networks whose training :func:`run_parameter_prediction` reruns for the epochs-saved
+    figure: ``per_split`` networks of each test split (all of a smaller split) drawn at random
+    (seeded by ``seed`` and the split), sorted."""
+    ids = set()
+    for split in TEST_SPLITS:
+        members = task.ids(split)
+        ids.update(random.Random(f"{seed}:{split}").sample(members, min(per_split, len(members))))
+    return sorted(ids)
+
+
+def _cached(task: ParameterPredictionTask, kind: Any, scorer, cache: str | Path, progress: bool) -> dict:
     identity = {"kind": kind, "zoo": zoo_fingerprint(task.zoo, task.revision), "data": task.data_fingerprint(),
                 "settings": {k: v for k, v in task.settings().items() if k != "data"}}
     log = ScoreLog(Path(cache) / f"{_digest(identity)[:32]}.jsonl", identity)
@@ -291,24 +307,27 @@ def epochs_to_reach(epochs: Sequence[float], accuracy: Sequence[float], target: 
 
 
 def anchors(task: ParameterPredictionTask, scores: Mapping[str, Scores], curves: Mapping[str, Mapping]) -> dict:
-    """``{split: {"epochs_saved", "full_data_epochs_saved", "ranking_tau"[, "finetune_gain"]}}``
+    """``{split: {"ranking_tau"[, "epochs_saved", "full_data_epochs_saved"][, "finetune_gain"]}}``
     of the ``predicted`` source over each split's networks (see the module docstring). ``scores``:
     ``{split: scores}`` holding ``predicted`` and ``trained`` (and both ``+finetune`` sources for
-    the gain); ``curves``: :meth:`~ParameterPredictionTask.curves`."""
+    the gain); ``curves``: :meth:`~ParameterPredictionTask.curves` of some networks (the epochs
+    figures are over those of each split, when it has any)."""
     out = {}
     for split, rows in scores.items():
         ids = task.ids(split)
         specs = [spec_to_json(task.networks[m].spec) for m in ids]
-        reached = [epochs_to_reach(curves[m]["epochs"], curves[m]["accuracy"], rows[m]["predicted"]["accuracy"])
-                   for m in ids]
-        saved = [epochs for epochs, _ in reached]
-        not_reached = sum(not ok for _, ok in reached)
-        full_data = [epochs * task.networks[m].hparams["train_fraction"] for m, epochs in zip(ids, saved)]
-        out[split] = {"epochs_saved": _clustered(saved, specs, median=statistics.median(saved),
-                                                 not_reached=not_reached),
-                      "full_data_epochs_saved": _clustered(full_data, specs, median=statistics.median(full_data),
-                                                           not_reached=not_reached),
-                      "ranking_tau": _ranking_tau(rows, ids, specs)}
+        out[split] = {"ranking_tau": _ranking_tau(rows, ids, specs)}
+        rerun = [m for m in ids if m in curves]
+        if rerun:
+            reached = [epochs_to_reach(curves[m]["epochs"], curves[m]["accuracy"], rows[m]["predicted"]["accuracy"])
+                       for m in rerun]
+            saved = [epochs for epochs, _ in reached]
+            full_data = [epochs * task.networks[m].hparams["train_fraction"] for m, epochs in zip(rerun, saved)]
+            rerun_specs = [spec_to_json(task.networks[m].spec) for m in rerun]
+            not_reached = sum(not ok for _, ok in reached)
+            for key, values in (("epochs_saved", saved), ("full_data_epochs_saved", full_data)):
+                out[split][key] = _clustered(values, rerun_specs, median=statistics.median(values),
+                                             not_reached=not_reached)
         if "predicted+finetune" in rows[ids[0]]:
             gain = [rows[m]["predicted+finetune"]["accuracy"] - rows[m]["random_init+finetune"]["accuracy"]
                     for m in ids]
@@ -367,9 +386,11 @@ def _trained_ghns(task, out: Path, train_steps, train_limit, seed, recipe, progr
 def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, predictions: str | Path | None = None,
                              train_steps: int = 300, train_limit: int | None = None, seed: int = 0,
                              recipe: Recipe | None = None, cache: str | Path = DEFAULT_CACHE,
-                             progress: bool = True) -> dict:
+                             curve_networks: int = 20, progress: bool = True) -> dict:
     """Score the two GHNs (trained for ``train_steps`` on ``train_limit`` images, architectures
-    from ``recipe`` or the zoo's train rows) or the given ``predictions`` folder on ``task``; write
+    from ``recipe`` or the zoo's train rows) or the given ``predictions`` folder on ``task``, rerun
+    the training of ``curve_networks`` networks per test split (:func:`curve_sample`) for the
+    epochs-saved figure; write
     ``<out>/predictions/<ghn>/<model_id>.safetensors`` (GHNs only), the score logs and
     ``<out>/results.json``. A rerun continues where an interrupted one stopped. Returns the results dict."""
     start, out = time.perf_counter(), Path(out)
@@ -396,7 +417,7 @@ def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, pre
         protocol, train_seconds = {}, 0.0
     references = cached_references(task, cache, progress)
     per_split = {split: {m: {**scores[m], **references[m]} for m in task.ids(split)} for split, scores in per_split.items()}
-    curves = cached_curves(task, cache, progress)
+    curves = cached_curves(task, curve_sample(task, curve_networks, seed), cache, progress)
     results = {
         "schema": PARAMETER_PREDICTION_SCHEMA_ID, "task": task.name, "task_settings": task.settings(),
         "zoo": {"path_or_repo_id": task.zoo, "revision": task.revision,
@@ -407,7 +428,7 @@ def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, pre
         "single_class": {split: {m: {s: v["single_class"] for s, v in scores.items()} for m, scores in rows.items()}
                          for split, rows in per_split.items()},
         "metrics": summarize_networks(task, per_split),
-        "curves": {m: curves[m] for m in task.ids()},
+        "curves": curves,
         "anchors": anchors(task, per_split, curves),
         "uncertainty": {**uncertainty_settings(), "predicted_method": stats.CLUSTER_METHOD},
         "environment": environment(),

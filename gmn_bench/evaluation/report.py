@@ -106,13 +106,15 @@ def parameter_prediction_table(metrics: Mapping[str, Mapping[str, Mapping[str, A
 
 def anchors_table(anchors: Mapping[str, Mapping[str, Any]]) -> str:
     """The ``anchors`` of a parameter-prediction results file (one column per test split): epochs of
-    the networks' own training, and of full-data training, that predicted weights are worth (mean
-    [95% CI over architectures], median, and how many beat every checkpoint: then the mean is a
+    the sampled networks' own training, and of full-data training, that predicted weights are worth
+    (mean [95% CI over architectures], median, n, and how many beat every epoch: then the mean is a
     lower bound), the architecture-ranking Kendall tau [95% CI over architectures] and the paired
     fine-tuning gain over random initialisation."""
-    def saved(a: Mapping[str, Any]) -> str:
+    def saved(a: Mapping[str, Any] | None) -> str:
+        if a is None:
+            return "-"
         return (f"{a['mean']:.2f} [{a['ci_low']:.2f}, {a['ci_high']:.2f}] median {a['median']:.2f}"
-                f" ({a['not_reached']} beyond training)")
+                f" (n = {a['n']}, {a['not_reached']} beyond training)")
 
     def tau(a: Mapping[str, Any]) -> str:
         if a["tau"] is None:
@@ -123,8 +125,8 @@ def anchors_table(anchors: Mapping[str, Mapping[str, Any]]) -> str:
         return "-" if a is None else f"{a['mean']:+.3f} [{a['ci_low']:+.3f}, {a['ci_high']:+.3f}]"
 
     splits = [s for s in TEST_SPLITS if s in anchors]
-    lines = [["epochs saved", *(saved(anchors[s]["epochs_saved"]) for s in splits)],
-             ["full-data epochs saved", *(saved(anchors[s]["full_data_epochs_saved"]) for s in splits)],
+    lines = [["epochs saved", *(saved(anchors[s].get("epochs_saved")) for s in splits)],
+             ["full-data epochs saved", *(saved(anchors[s].get("full_data_epochs_saved")) for s in splits)],
              ["ranking tau", *(tau(anchors[s]["ranking_tau"]) for s in splits)]]
     if any("finetune_gain" in anchors[s] for s in splits):
         lines.append(["fine-tune gain", *(gain(anchors[s].get("finetune_gain")) for s in splits)])

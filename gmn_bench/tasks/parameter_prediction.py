@@ -29,10 +29,10 @@ initialisation (``build_model`` seeded with the network's ``init_seed``, i.e. it
 weights) with and without the fine-tuning, and the zoo's trained weights (the final checkpoint,
 with its own BatchNorm statistics). With ``finetune_epochs=0`` the ``+finetune`` sources are left out.
 
-**Training curves.** :meth:`ParameterPredictionTask.curves` scores every recorded checkpoint of each
-test network (epoch 0, its initialisation, to the final one, each with its own BatchNorm
-statistics) on the same test images: the accuracy its own training reached after each epoch, from
-which :mod:`gmn_bench.evaluation` reads how many epochs of that training predicted weights are worth.
+**Training curves.** :meth:`ParameterPredictionTask.curves` reruns a test network's training from
+its recorded recipe and seeds and scores it after every epoch on the same test images: the accuracy
+its own training reached after each epoch, from which :mod:`gmn_bench.evaluation` reads how many
+epochs of that training predicted weights are worth.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import datasets
 import torch
@@ -53,7 +53,7 @@ from tqdm.auto import tqdm
 
 from ..nets.architectures import build_model
 from ..nets.cifar import load_cifar10, normalize
-from ..nets.training import OPTIMIZERS, prepare_data, train_epoch
+from ..nets.training import OPTIMIZERS, prepare_data, train_epoch, train_network
 from ..progress import quiet_datasets
 from ..zoo.default import DEFAULT_ZOO
 from ..zoo.weights import to_module
@@ -74,8 +74,10 @@ Scores = dict[str, dict[str, dict[str, Any]]]
 
 @dataclass(frozen=True)
 class Network:
-    """One network of the task: its id, spec, recorded hyperparameters (with ``train_fraction``,
-    the share of the training images it trained on) and test splits."""
+    """One network of the task: its id, spec, recorded recipe (``hparams``: optimizer,
+    learning_rate, weight_decay, batch_size, augmentation, label_smoothing, init_seed, data_seed,
+    epochs, train_fraction, the share of the training images it trained on, and precision) and
+    test splits."""
 
     model_id: str
     spec: dict
@@ -182,16 +184,6 @@ class ParameterPredictionTask(BaseTask):
         return dict(sorted(rows.items()))
 
     @cached_property
-    def _checkpoints(self) -> dict[str, list[tuple[str, int]]]:
-        """model_id -> ``(config, row index)`` of each recorded checkpoint of every test network, by epoch."""
-        found: dict[str, dict[int, tuple[str, int]]] = {}
-        for config in TEST_SPLITS:
-            test = self._configs[config]["test"]
-            for i, (model_id, epoch) in enumerate(zip(test["model_id"], test["epoch"])):
-                found.setdefault(model_id, {}).setdefault(epoch, (config, i))
-        return {m: [found[m][e] for e in sorted(found[m])] for m in sorted(found)}
-
-    @cached_property
     def networks(self) -> dict[str, Network]:
         """model_id -> :class:`Network` for every test network (each once), sorted by id."""
         split_of = {c: set(self._configs[c]["test"]["model_id"]) for c in TEST_SPLITS}
@@ -261,11 +253,7 @@ class ParameterPredictionTask(BaseTask):
     def data_fingerprint(self) -> str:
         """``sha256:<hex>`` of exactly the images and labels the scores use (the fine-tuning and
         BatchNorm images, the test images): the data's identity, whatever its source."""
-        digest = hashlib.sha256()
-        for tensor in (*self._train_data, *self._test_data):
-            digest.update(str((tensor.dtype, tuple(tensor.shape))).encode())
-            digest.update(tensor.contiguous().numpy().tobytes())
-        return f"sha256:{digest.hexdigest()}"
+        return _fingerprint((*self._train_data, *self._test_data))
 
     @cached_property
     def _train_data(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -312,18 +300,37 @@ class ParameterPredictionTask(BaseTask):
 
         return _score_each(list(self.networks), scored, "scoring reference weights", progress, known, on_scored)
 
-    def curves(self, progress: bool = True, known: Mapping[str, Mapping] | None = None,
-               on_scored: OnScored | None = None) -> dict[str, dict[str, list]]:
-        """The zoo's training curve of every test network: ``{model_id: {"epochs": [...],
-        "accuracy": [...]}}``, the test accuracy (the images of every score) of each recorded
-        checkpoint in epoch order, from epoch 0 (the initialisation) to the final one, each with its
-        own BatchNorm statistics. ``known`` and ``on_scored`` as in :meth:`evaluate`."""
+    def curves(self, ids: Sequence[str] | None = None, progress: bool = True,
+               known: Mapping[str, Mapping] | None = None, on_scored: OnScored | None = None) -> dict[str, dict]:
+        """The training curves of the networks ``ids`` (default: every test network), rerun: each is
+        trained again from random initialisation with its recorded recipe and seeds (``init_seed``,
+        ``data_seed``, optimizer, learning rate, weight decay, batch size, augmentation, label
+        smoothing, train fraction, precision, epochs) on the data's training split, and scored after
+        every epoch on the test images of every score: ``{model_id: {"epochs": [0, 1, ..., E],
+        "accuracy": [...]}}``. Training is deterministic on CPU, so when the data is the zoo's own
+        the rerun is the zoo's training (zoo copies may keep the final checkpoint only, as the
+        embedded one does). ``known`` and ``on_scored`` as in :meth:`evaluate`."""
         def scored(model_id: str) -> dict:
-            rows = [self._configs[config]["test"][i] for config, i in self._checkpoints[model_id]]
-            return {"epochs": [row["epoch"] for row in rows],
-                    "accuracy": [score(to_module(row), *self._test_data)["accuracy"] for row in rows]}
+            network = self.networks[model_id]
+            checkpoints = train_network(network.spec, network.hparams, self._all_train_data, self._test_data,
+                                        range(network.hparams["epochs"] + 1), train_eval_images=1)
+            accuracy = []
+            for _, state, _ in checkpoints:
+                module = build_model(network.spec)
+                module.load_state_dict(state)
+                accuracy.append(score(module.eval(), *self._test_data)["accuracy"])
+            return {"epochs": [epoch for epoch, _, _ in checkpoints], "accuracy": accuracy}
 
-        return _score_each(list(self.networks), scored, "scoring the zoo's checkpoints", progress, known, on_scored)
+        return _score_each(list(self.networks if ids is None else ids), scored, "rerunning training curves",
+                           progress, known, on_scored)
+
+    def training_data_fingerprint(self) -> str:
+        """``sha256:<hex>`` of the whole training split of the data (what :meth:`curves` trains on)."""
+        return _fingerprint(self._all_train_data)
+
+    @cached_property
+    def _all_train_data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return load_cifar10(self.data, "train")
 
 
 OnScored = Callable[[str, dict], None]
@@ -343,7 +350,17 @@ def _score_each(ids: list[str], scored: Callable[[str], dict], desc: str, progre
     return out
 
 
+def _fingerprint(tensors) -> str:
+    digest = hashlib.sha256()
+    for tensor in tensors:
+        digest.update(str((tensor.dtype, tuple(tensor.shape))).encode())
+        digest.update(tensor.contiguous().numpy().tobytes())
+    return f"sha256:{digest.hexdigest()}"
+
+
 def _hparams(row: Mapping[str, Any]) -> dict:
-    keys = ("optimizer", "learning_rate", "weight_decay", "batch_size", "augmentation", "label_smoothing", "init_seed")
+    keys = ("optimizer", "learning_rate", "weight_decay", "batch_size", "augmentation", "label_smoothing", "init_seed",
+            "data_seed", "epochs")
     fraction = row.get("train_fraction")  # missing or null in zoos built before it: every image
-    return {**{k: row[k] for k in keys}, "train_fraction": 1.0 if fraction is None else fraction}
+    return {**{k: row[k] for k in keys}, "train_fraction": 1.0 if fraction is None else fraction,
+            "precision": row.get("precision")}
