@@ -506,7 +506,8 @@ def main(argv=None) -> int:
     pp.add_argument("--test-limit", type=_count(1), default=None, help="score on the first N test images only (None = all)")
     pp.add_argument("--finetune-epochs", type=_count(0), default=1, help="fine-tuning epochs (0: no fine-tuning rows)")
     pp.add_argument("--finetune-limit", type=_count(1), default=1000, help="fine-tune on the first N training images")
-    pp.add_argument("--train-steps", type=_count(1), default=300, help="training steps of each GHN")
+    pp.add_argument("--train-steps", type=_count(1), default=3000,
+                    help="training steps of each GHN (the budget curve in docs/parameter-prediction.md)")
     pp.add_argument("--train-limit", type=_count(1), default=None,
                     help="train the GHNs on the first N training images (None = all)")
     pp.add_argument("--recipe", default=None,

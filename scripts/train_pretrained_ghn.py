@@ -80,7 +80,9 @@ def main() -> None:
         curve = json.loads((work / "curve.json").read_text())
         record = json.loads((Path(args.ship) / "metanet.json").read_text())
         shutil.rmtree(PRETRAINED, ignore_errors=True)
-        GHN.load(args.ship).save(PRETRAINED, trained=record["protocol"], curve=curve)
+        trained = {**record["protocol"], "zoo_fingerprint": record["wanted"]["zoo"],
+                   "never_trained_on": "the architectures of the zoo's id and ood_size test networks"}
+        GHN.load(args.ship).save(PRETRAINED, trained=trained, curve=curve)
         print(f"shipped {args.ship} (trained {record['protocol']['steps']} steps) to {PRETRAINED}")
         return
     torch.set_num_threads(1)

@@ -350,10 +350,12 @@ def test_the_shipped_ghn_loads_offline_and_beats_chance_on_real_images():
     assert record["trained"]["steps"] > 0 and record["curve"]
     images, labels = load_cifar10(str(CIFAR), "test", limit=200)
     train_images = load_cifar10(str(CIFAR), "train", limit=256)[0]
-    for family in ("cnn", "mlp"):
-        module = build_model(SPECS[family])
+    accuracy = {}
+    for family, spec in SPECS.items():  # every family: the shipped GHN trained on ResNets and ViTs too
+        module = build_model(spec)
         module.load_state_dict(predict_parameters(module, ghn))
-        assert score(recompute_batchnorm(module, train_images), images, labels)["accuracy"] > 0.15, family
+        accuracy[family] = score(recompute_batchnorm(module, train_images), images, labels)["accuracy"]
+    assert min(accuracy.values()) > 0.1 and statistics.fmean(accuracy.values()) > 0.18, accuracy
 
 
 def test_cli_predicts_the_parameters_of_a_foreign_network(tmp_path, capsys):
@@ -371,5 +373,5 @@ def test_parameter_prediction_help_states_the_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["parameter-prediction", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for default in ("(default: 300)", "(default: 1)", "(default: uoft-cs/cifar10)", "--threads", "--cache"):
+    for default in ("(default: 3000)", "(default: 1)", "(default: uoft-cs/cifar10)", "--threads", "--cache"):
         assert default in text

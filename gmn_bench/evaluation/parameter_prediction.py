@@ -384,7 +384,7 @@ def _trained_ghns(task, out: Path, train_steps, train_limit, seed, recipe, progr
 
 
 def run_parameter_prediction(task: ParameterPredictionTask, out: str | Path, predictions: str | Path | None = None,
-                             train_steps: int = 300, train_limit: int | None = None, seed: int = 0,
+                             train_steps: int = 3000, train_limit: int | None = None, seed: int = 0,
                              recipe: Recipe | None = None, cache: str | Path = DEFAULT_CACHE,
                              curve_networks: int = 20, progress: bool = True) -> dict:
     """Score the two GHNs (trained for ``train_steps`` on ``train_limit`` images, architectures
