@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -252,14 +252,27 @@ def _worker_signals() -> None:
     cleanly (their locks released, nothing reported as leaked)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    # a worker already exiting (the pool told it to stop) ignores the SIGTERM that may follow, which would
-    # otherwise interrupt its exit handlers with a traceback; atexit runs this before the handlers registered earlier
-    atexit.register(signal.signal, signal.SIGTERM, signal.SIG_IGN)
+    _ignore_sigterm_first_at_exit()
+
+
+def _ignore_sigterm() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _ignore_sigterm_first_at_exit() -> None:
+    """A worker already exiting (the pool told it to stop) ignores the SIGTERM that may follow, which would
+    otherwise interrupt its exit handlers with a traceback: atexit runs handlers last registered first, so this
+    (re-)registers the ignoring one after every handler registered so far (a job's, such as tqdm's monitor's)."""
+    atexit.unregister(_ignore_sigterm)
+    atexit.register(_ignore_sigterm)
 
 
 def _worker_job(item):
     index, args, task_name, name, runs_done = item
-    return index, _evaluate_worker(args, task_name, name, runs_done)
+    try:
+        return index, _evaluate_worker(args, task_name, name, runs_done)
+    finally:
+        _ignore_sigterm_first_at_exit()
 
 
 def _run_jobs(args, jobs: list[tuple[str, str]], finished: dict[int, object]) -> None:
@@ -299,8 +312,10 @@ def _run_in_workers(args, jobs: list[tuple[str, str]], tick, finish) -> None:
     from multiprocessing import TimeoutError, get_context
 
     context = get_context("spawn")
-    with context.Manager() as manager, \
-            context.Pool(min(args.workers, len(jobs)), initializer=_worker_signals) as pool:
+    with ExitStack() as stack:
+        with _sigint_ignored():  # what is spawned now starts with Ctrl-C ignored, even while it imports
+            manager = stack.enter_context(context.Manager())
+            pool = stack.enter_context(context.Pool(min(args.workers, len(jobs)), initializer=_worker_signals))
         runs_done = manager.Queue()
         outcomes = pool.imap_unordered(_worker_job, [(i, args, *job, runs_done) for i, job in enumerate(jobs)])
         for _ in jobs:
@@ -314,6 +329,17 @@ def _run_in_workers(args, jobs: list[tuple[str, str]], tick, finish) -> None:
             finish(index, outcome)
         pool.close()  # every job is done: the workers exit on their own (terminating them is for Ctrl-C)
         pool.join()
+
+
+@contextmanager
+def _sigint_ignored():
+    """SIGINT ignored inside (an ignored signal stays ignored in a spawned child, and Python then installs no
+    KeyboardInterrupt handler there); the handler before it restored after."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _drain(queue, tick) -> None:
