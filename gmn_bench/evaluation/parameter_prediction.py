@@ -89,10 +89,11 @@ def training_architectures(task: ParameterPredictionTask, splits: Sequence[str],
     held-out family, for the held-out-family GHN)."""
     if recipe is not None:
         draws = range(draws or 10 * recipe.n_networks)
-        largest = max(_n_parameters(spec) for spec in {_sampled_spec(recipe, i) for i in draws} - {None})
+        largest = max(_n_parameters(build_model(json.loads(spec)))
+                      for spec in {_sampled_spec(recipe, i) for i in draws} - {None})
         wide = widened_space(recipe)
         sampled = {_sampled_spec(wide, i) for i in draws} - {None}
-        candidates = {spec for spec in sampled if _n_parameters(spec) <= 2 * largest and _classifies_cifar10(spec)}
+        candidates = {spec for spec in sampled if _classifies_cifar10(spec, max_parameters=2 * largest)}
     else:
         candidates = {spec_to_json(json.loads(a)) for a in task.rows("train")["arch"]}
     tested = {spec_to_json(task.networks[m].spec) for split in splits for m in task.ids(split)}
@@ -135,14 +136,18 @@ def _sampled_spec(recipe: Recipe, index: int) -> str | None:
         return None
 
 
-def _n_parameters(spec: str) -> int:
-    return sum(p.numel() for p in build_model(json.loads(spec)).parameters())
+def _n_parameters(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
 
 
-def _classifies_cifar10(spec: str) -> bool:
+def _classifies_cifar10(spec: str, max_parameters: int) -> bool:
+    """Whether ``spec`` builds a network of at most ``max_parameters`` mapping a CIFAR-10 image to 10 logits."""
+    module = build_model(json.loads(spec))
+    if _n_parameters(module) > max_parameters:
+        return False
     try:
         with torch.no_grad():
-            return tuple(build_model(json.loads(spec)).eval()(torch.zeros(1, 3, 32, 32)).shape) == (1, 10)
+            return tuple(module.eval()(torch.zeros(1, 3, 32, 32)).shape) == (1, 10)
     except (ValueError, RuntimeError):  # a combination the family builds but cannot run on a 32x32 image
         return False
 
