@@ -2,9 +2,9 @@
 an independent functional reference of their architecture): the same weights (a state dict under the
 authors' parameter names, loaded unchanged) give the same outputs on the same networks.
 
-Tolerance: ``atol = rtol = 1e-5`` in float32 (the package reorders sums: scatter means, per-network
-gathers); an off-by-one position, a BatchNorm statistic over the wrong positions or a missing layer
-moves the outputs by orders of magnitude more.
+Tolerance: ``atol = rtol = 1e-5`` in float32 (the package reorders sums: DeepSets' scatter means); an
+off-by-one position, a BatchNorm statistic over the wrong positions or a missing layer moves the
+outputs by orders of magnitude more.
 """
 import pytest
 import torch
@@ -66,25 +66,36 @@ def test_deepsets_matches_the_authors_dsseqreadout(mode):
     torch.testing.assert_close(package(_batch(flat)), readout_forward(state, flat[:, :, None], 3), **TOLERANCE)
 
 
-def test_each_network_of_a_ragged_batch_gets_its_own_eval_output():
+def test_deepsets_gives_each_network_of_a_ragged_batch_its_own_eval_output():
     """Variable lengths: in eval mode a network's output does not depend on its batch-mates or position."""
     torch.manual_seed(3)
-    dmc, deepsets = DMC(out_dim=2).eval(), DeepSets(out_dim=2).eval()
-    _randomize_batchnorm(dmc, 4)
+    deepsets = DeepSets(out_dim=2).eval()
+    _randomize_batchnorm(deepsets, 4)
     g = torch.Generator().manual_seed(5)
     rows = [torch.randn(n, generator=g) for n in (2044, 9001, 3333, 2500)]
-    for metanet in (dmc, deepsets):
-        together = metanet(_batch(rows))
-        alone = torch.cat([metanet(_batch([r])) for r in rows])
-        torch.testing.assert_close(together, alone, **TOLERANCE)
+    together = deepsets(_batch(rows))
+    alone = torch.cat([deepsets(_batch([r])) for r in rows])
+    torch.testing.assert_close(together, alone, **TOLERANCE)
 
 
-def test_dmc_reads_a_short_network_as_zero_padded_to_its_minimum_length():
-    torch.manual_seed(6)
-    dmc = DMC(out_dim=1).eval()
-    _randomize_batchnorm(dmc, 7)
-    short = torch.randn(900)
-    padded = torch.cat([short, short.new_zeros(dmc.min_length - 900)])
-    torch.testing.assert_close(dmc(_batch([short])), dmc(_batch([padded])), **TOLERANCE)
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_dmc_reads_a_ragged_batch_as_the_authors_module_reads_it_zero_padded_to_its_longest_network(mode):
+    """Variable lengths: the authors' module on the batch zero-padded at the end to its longest network
+    (at least ``min_length``), BatchNorm statistics and the readout's mean over the padding too."""
+    state = dmc_state(1, 64, 1, 10, seed=1)
+    package = DMC(out_dim=1)
+    package.load_state_dict(state)
+    package.train(mode == "train")
+    g = torch.Generator().manual_seed(5)
+    rows = [torch.randn(n, generator=g) * scale for n, scale in ((900, 1.0), (9001, 0.3), (3333, 2.0), (2500, 0.1))]
+    for batch, longest in ((rows, 9001), (rows[:1], package.min_length)):
+        padded = torch.stack([torch.cat([r, r.new_zeros(longest - len(r))]) for r in batch])
+        expected = dmc_forward(state, padded, 64, 10, training=mode == "train")
+        torch.testing.assert_close(package(_batch(batch)), expected, **TOLERANCE)
+    if mode == "eval":  # the padding is read: a network's output depends on its batch's longest network
+        assert not torch.allclose(package(_batch(rows[2:3])), package(_batch(rows))[2:3], **TOLERANCE)
+
+
+def test_dmc_refuses_a_stack_it_cannot_build():
     with pytest.raises(ValueError, match="conv_layers >= 6"):
         DMC(out_dim=1, conv_layers=5)

@@ -13,13 +13,13 @@ from torch_geometric.data import Batch
 
 from gmn_bench import build_model, make_row
 from gmn_bench.evaluation import evaluate_metanet
-from gmn_bench.metanets import (DMC, GMN, METANETS, ArchOnly, DeepSets, DeepSetsPlus, DMCWindow, FlatMLP, Metanet,
+from gmn_bench.metanets import (DMC, GMN, METANETS, ArchOnly, DeepSets, DeepSetsPlus, FlatMLP, Metanet,
                                 MetanetNotApplicable, SklearnMetanet, StatNN, StatNNGBT, TorchMetanet, statnn_features)
 from gmn_bench.metanets.baselines import ARCH_FEATURES
 from gmn_bench.tasks import get_task
 from conftest import TEST_ZOO
 
-TORCH_METANETS = (GMN, DeepSets, DMC, DeepSetsPlus, DMCWindow, StatNN)
+TORCH_METANETS = (GMN, DeepSets, DMC, DeepSetsPlus, StatNN)
 
 
 @pytest.fixture(scope="module")
@@ -197,28 +197,6 @@ def test_a_metanet_declared_deterministic_gives_the_same_predictions_for_every_s
     features = {s: featurize_matrix(metanet, task, s, progress=False) for s in ("train", "test")}
     first, second = (fit_seed(metanet, task, features, seed)[0] for seed in (0, 1))
     assert first.predictions == second.predictions
-
-
-def test_dmc_window_reads_random_windows_in_training_and_averages_fixed_windows_in_eval(family_rows):
-    torch.manual_seed(0)
-    metanet = DMCWindow(out_dim=1, window=256, eval_windows=4)
-    mlp, cnn = (metanet.featurize(family_rows[f]) for f in ("mlp", "cnn"))
-    assert mlp.num_nodes > 4 * 256 > 0
-    batch = Batch.from_data_list([mlp, cnn])
-    metanet.train()
-    torch.manual_seed(1)
-    first = metanet(batch)
-    assert not torch.equal(first, metanet(batch))  # another random window of the long sequence
-    metanet.eval()
-    out = metanet(batch)
-    assert torch.equal(out, metanet(batch))
-    windows = [metanet(Batch.from_data_list([_window(mlp, offset, 256)])) for offset in metanet._offsets(mlp.num_nodes)]
-    assert len(windows) == 4
-    assert torch.allclose(out[0], torch.stack(windows).mean(0)[0], atol=1e-6)
-
-
-def _window(data, offset, window):
-    return type(data)(x=data.x[offset:offset + window])
 
 
 def test_trivial_baselines_never_read_weight_values(family_rows):

@@ -5,7 +5,7 @@ The contract every metanet follows is :class:`Metanet` (:mod:`.base`): ``name``,
 ``check_rows``; a :class:`TorchMetanet` adds ``forward`` and save/load, a :class:`SklearnMetanet`
 adds ``estimator``. Torch metanets: :class:`GMN` (Graph Metanetwork over parameter graphs),
 :class:`DeepSets` and :class:`DMC` (1-D CNN over the flattened weights) as the GMN authors wrote
-them, this package's variants :class:`DeepSetsPlus` and :class:`DMCWindow`, :class:`StatNN`,
+them, this package's variant :class:`DeepSetsPlus`, :class:`StatNN`,
 :class:`FlatMLP`. Scikit-learn metanets: :class:`StatNNGBT`, the trivial baselines
 :class:`Constant` and :class:`ArchOnly` (:data:`TRIVIAL_BASELINES`: they never read a weight value)
 and, on the ``"recipe"`` track (they also read the recorded training recipe), the recipe reference
@@ -28,13 +28,12 @@ from .baselines import ArchOnly, Constant
 from .deepsets import DeepSets
 from .deepsets_plus import DeepSetsPlus
 from .dmc import DMC
-from .dmc_window import DMCWindow
 from .flatmlp import FlatMLP
 from .gmn import GMN
 from .recipe import Recipe, RecipeStatNN
 from .statnn import StatNN, StatNNGBT, statnn_features
 
-METANETS: dict[str, type[Metanet]] = {cls.name: cls for cls in (GMN, DeepSets, DMC, DeepSetsPlus, DMCWindow, StatNN,
+METANETS: dict[str, type[Metanet]] = {cls.name: cls for cls in (GMN, DeepSets, DMC, DeepSetsPlus, StatNN,
                                                                  StatNNGBT, FlatMLP, Constant, ArchOnly, Recipe,
                                                                  RecipeStatNN)}
 TRIVIAL_BASELINES = (Constant.name, ArchOnly.name)
@@ -45,6 +44,6 @@ REFERENCE_LINES = (*TRIVIAL_BASELINES, RECIPE_BASELINE)
 """Every metanet that reads no weight value (the board's reference lines)."""
 
 __all__ = ["DEFAULT_EPOCHS", "METANETS", "RECIPE_BASELINE", "REFERENCE_LINES", "TRIVIAL_BASELINES", "ArchOnly",
-           "Constant", "DMC", "DMCWindow", "DeepSets", "DeepSetsPlus", "FlatMLP", "GMN", "Metanet",
+           "Constant", "DMC", "DeepSets", "DeepSetsPlus", "FlatMLP", "GMN", "Metanet",
            "MetanetNotApplicable", "Recipe", "RecipeStatNN", "SklearnMetanet", "StatNN", "StatNNGBT", "TorchMetanet",
            "statnn_features"]
