@@ -9,7 +9,9 @@ the validation loss (the task's training objective: binary cross-entropy for acc
 standardized MSE) and the test metrics. From the one run it reports, per seed, the test metrics of the
 epoch picked by each rule: ``rank`` (the protocol's) and ``loss`` (lowest validation loss). The test
 networks are scored every epoch by predicting them alongside the validation networks; the selection
-itself reads validation networks only. Results are rewritten to ``--out`` after every run, with the
+itself reads validation networks only. The two splits are predicted in separate batches, each as the
+protocol predicts it (a metanet whose outputs depend on their batch-mates, as ``dmc``'s padding does,
+then gives the protocol's predictions). Results are rewritten to ``--out`` after every run, with the
 seconds per epoch (training plus the per-epoch scoring; wall clock and this process's CPU time, which
 on a shared machine is the closer measure of one free thread) next to them.
 
@@ -24,9 +26,11 @@ import math
 import time
 from pathlib import Path
 from typing import Any, Mapping
+from unittest import mock
 
 import torch
 
+from gmn_bench.evaluation import FittedMetanet
 from gmn_bench.evaluation.objective import Objective
 from gmn_bench.evaluation.protocol import featurize_splits, train_seed
 from gmn_bench.metanets import METANETS
@@ -42,6 +46,24 @@ def _validation_loss(objective: Objective, predictions: Mapping[str, Any], targe
     if objective.kind == "standardized_mse":
         return float((((p - y) / objective.std) ** 2).mean())
     raise ValueError(f"validation loss of a {objective.kind} objective is not supported here")
+
+
+class _Splits(list):
+    """Several splits' graphs in one list (what ``train_seed`` predicts as its validation split), each
+    predicted in its own batches by :func:`_predict_splits_apart`."""
+
+    def __init__(self, *parts: list):
+        super().__init__(g for part in parts for g in part)
+        self.parts = parts
+
+
+_predict_data = FittedMetanet.predict_data
+
+
+def _predict_splits_apart(fitted: FittedMetanet, data) -> list:
+    if isinstance(data, _Splits):
+        return [p for part in data.parts for p in _predict_data(fitted, part)]
+    return _predict_data(fitted, data)
 
 
 class _RecordingTask:
@@ -88,11 +110,12 @@ def main() -> None:
         cls = METANETS[name]
         epochs = args.epochs or cls.default_epochs
         data = dict(featurize_splits(cls(out_dim=objective.out_dim), task, progress=False))
-        data["validation"] = [*data["validation"], *data["test"]]
+        data["validation"] = _Splits(data["validation"], data["test"])
         for seed in range(args.seeds):
             recorder = _RecordingTask(task, objective)
             cpu = time.process_time()
-            result, _, _ = train_seed(cls, {}, recorder, data, objective, seed, epochs, float(lr), progress=False)
+            with mock.patch.object(FittedMetanet, "predict_data", _predict_splits_apart):
+                result, _, _ = train_seed(cls, {}, recorder, data, objective, seed, epochs, float(lr), progress=False)
             run = {"metanet": name, "learning_rate": float(lr), "seed": seed, "epochs": epochs,
                    "seconds_per_epoch": result.train_seconds / epochs,
                    "cpu_seconds_per_epoch": (time.process_time() - cpu) / epochs,

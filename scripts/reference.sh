@@ -8,6 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=results/reference
 .venv/bin/gmn-bench evaluate --task all \
-    --metanet gmn,dmc,deepsets,statnn,statnn-gbt,recipe,recipe+statnn,arch-only,constant \
+    --metanet gmn,dmc,deepsets,deepsets-plus,statnn,statnn-gbt,recipe,recipe+statnn,arch-only,constant \
     --seeds 3 --workers 2 --threads 1 --out "$out" --resume "$@"
 .venv/bin/gmn-bench leaderboard --add-reference "$out"
